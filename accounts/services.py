@@ -1,0 +1,185 @@
+"""Every write on accounts and tokens."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from studio.errors import (
+    ForbiddenError,
+    InvalidCredentialsError,
+    TokenNotValidError,
+    ValidationFailedError,
+)
+from studio.timezones import studio_zone_name
+
+logger = logging.getLogger(__name__)
+
+
+def _check_password(password: str, *, user: User, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailedError(errors={field: exc.messages}) from None
+
+
+def user_register(
+    *, email: str, password: str, name: str, role: str, timezone: str | None = None
+) -> User:
+    user = User(
+        email=User.objects.normalize_email(email),
+        name=name,
+        role=role,
+        timezone=timezone or studio_zone_name(),
+    )
+    _check_password(password, user=user, field="password")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationFailedError(
+            errors={"email": [_("A user with this email already exists.")]}
+        ) from None
+    return user
+
+
+def user_authenticate(*, request, email: str, password: str) -> User:
+    user = authenticate(request, username=User.objects.normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentialsError()
+    update_last_login(None, user)
+    return user
+
+
+def tokens_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def _read_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError:
+        raise TokenNotValidError() from None
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    """A new access and refresh token for a valid refresh token, which is revoked.
+
+    The refresh token's row is locked, so two requests racing with the same
+    token get one new pair between them and a 401 for the other.
+    """
+    token = _read_refresh(refresh)
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update()
+            .filter(jti=token[jwt_settings.JTI_CLAIM])
+            .first()
+        )
+        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+            raise TokenNotValidError()
+        user = User.objects.filter(
+            pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True
+        ).first()
+        if user is None:
+            raise TokenNotValidError()
+        BlacklistedToken.objects.create(token=outstanding)
+        return tokens_for(user)
+
+
+def token_revoke(*, refresh: str, user: User) -> None:
+    token = _read_refresh(refresh)
+    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise ForbiddenError(_("This refresh token belongs to another account."))
+    token.blacklist()
+
+
+def user_revoke_refresh_tokens(*, user: User) -> int:
+    """Revokes every refresh token of `user`; returns how many were live."""
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+    return len(revoked)
+
+
+def user_update(*, user: User, name: str | None = None, timezone: str | None = None) -> User:
+    fields = []
+    if name is not None:
+        user.name = name
+        fields.append("name")
+    if timezone is not None:
+        user.timezone = timezone
+        fields.append("timezone")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    """Sets the password and revokes every session of the old one."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user_revoke_refresh_tokens(user=user)
+
+
+def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ValidationFailedError(errors={"old_password": [_("The current password is wrong.")]})
+    _check_password(new_password, user=user, field="new_password")
+    _set_password(user, new_password)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Mails a reset link to the active account with this email, if there is one.
+
+    The caller learns nothing of whether the account exists.
+    """
+    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = settings.STUDIO_PASSWORD_RESET_URL.format(uid=uid, token=token)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Someone asked to reset the password of your Studio account. To choose a new one, "
+        "open this link:\n\n%(link)s\n\n"
+        "or send uid %(uid)s and token %(token)s with your new password to "
+        "POST /api/password/reset/confirm/.\n\n"
+        "If it was not you, ignore this email: your password stays as it is."
+    ) % {"name": user.name, "link": link, "uid": uid, "token": token}
+    transaction.on_commit(
+        lambda: send_mail(_("Reset your Studio password"), body, None, [user.email])
+    )
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    invalid = ValidationFailedError(
+        errors={"token": [_("This password reset link is invalid or has expired.")]}
+    )
+    try:
+        pk = force_str(urlsafe_base64_decode(uid))
+        user = User.objects.get(pk=int(pk), is_active=True)
+    except (ValueError, OverflowError, User.DoesNotExist):
+        raise invalid from None
+    if not default_token_generator.check_token(user, token):
+        raise invalid
+    _check_password(new_password, user=user, field="new_password")
+    _set_password(user, new_password)
+    return user

@@ -1,0 +1,25 @@
+from drf_spectacular.openapi import AutoSchema
+from rest_framework.permissions import AllowAny
+
+from studio.serializers import ProblemSerializer
+
+
+class StudioAutoSchema(AutoSchema):
+    """Documents, beside each operation's own answers, the problem bodies it can give."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        view = self.view
+        codes = ["400", "503"]
+        if getattr(view, "authentication_classes", None):
+            codes.append("401")
+        if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", [])):
+            codes.append("403")
+        if "{" in self.path:
+            codes.append("404")
+        if getattr(view, "throttle_classes", None):
+            codes.append("429")
+        for code in codes:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ProblemSerializer, code)
+        return responses

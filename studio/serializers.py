@@ -1,0 +1,68 @@
+"""Serializer pieces shared by every app."""
+
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from studio import timezones
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """A datetime shown in the request's viewing zone, read in the studio zone.
+
+    Output carries the offset of the viewer's zone at that instant; input with
+    an offset is that instant, input without one is studio wall-clock time.
+    """
+
+    default_error_messages = {
+        "nonexistent": _(
+            "This time does not exist in the studio's time zone (daylight-saving "
+            "change); give it with an explicit offset."
+        ),
+        "ambiguous": _(
+            "This time happens twice in the studio's time zone (daylight-saving "
+            "change); give it with an explicit offset."
+        ),
+    }
+
+    def viewing_zone(self):
+        return timezones.viewing_zone(self.context.get("request"))
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        try:
+            return timezones.read_naive(value)
+        except timezones.NonExistentTimeError:
+            self.fail("nonexistent")
+        except timezones.AmbiguousTimeError:
+            self.fail("ambiguous")
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        return timezones.render(value, self.viewing_zone())
+
+
+class ViewingZoneField(serializers.Field):
+    """The name of the zone the response's times are shown in."""
+
+    def __init__(self, **kwargs):
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> str:
+        return timezones.viewing_zone(self.context.get("request")).key
+
+
+class ProblemSerializer(serializers.Serializer):
+    """The error body of every 4xx and 5xx answer (RFC 9457 problem details)."""
+
+    type = serializers.CharField(default="about:blank")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        required=False, help_text="For code `invalid`: field name to list of messages."
+    )

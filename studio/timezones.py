@@ -1,0 +1,138 @@
+"""Time zones: the only module that builds or converts zones.
+
+- The studio zone is `settings.TIME_ZONE` (`STUDIO_TIME_ZONE`); naive input is
+  read there.
+- The viewing zone of a request is the first of: the `tz` query parameter, the
+  `X-Timezone` header, the signed-in user's profile, the studio zone.
+- Output is ISO 8601 with the offset of the viewing zone at that instant, so
+  daylight saving is applied per instant.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from studio.errors import InvalidTimezoneError
+
+QUERY_PARAM = "tz"
+HEADER = "X-Timezone"
+_REQUEST_ATTR = "_studio_viewing_zone"
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_zone_name(name: Any) -> bool:
+    return isinstance(name, str) and name in _zone_names()
+
+
+def get_zone(name: str) -> ZoneInfo:
+    """The zone called `name`; InvalidTimezoneError when there is none."""
+    if not is_zone_name(name):
+        raise InvalidTimezoneError(
+            _("Unknown time zone %(name)r; use an IANA name such as Asia/Kolkata.")
+            % {"name": name}
+        )
+    return ZoneInfo(name)
+
+
+def validate_zone_name(value: str) -> None:
+    """Model and serializer validator for fields that hold a zone name."""
+    if not is_zone_name(value):
+        raise ValidationError(
+            _("%(value)s is not a known time zone; use an IANA name such as Asia/Kolkata."),
+            code="invalid_timezone",
+            params={"value": value},
+        )
+
+
+def studio_zone_name() -> str:
+    return settings.TIME_ZONE
+
+
+def studio_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def requested_zone_name(request: Any) -> str | None:
+    """The zone a request names explicitly (`tz`, then `X-Timezone`), if any."""
+    name = request.GET.get(QUERY_PARAM)
+    if name is None:
+        name = request.headers.get(HEADER)
+    if name is None:
+        return None
+    return name.strip()
+
+
+def viewing_zone(request: Any | None) -> ZoneInfo:
+    """The zone in which `request` sees times; the studio zone without one."""
+    if request is None:
+        return studio_zone()
+    zone = getattr(request, _REQUEST_ATTR, None)
+    if zone is not None:
+        return zone
+    name = requested_zone_name(request)
+    if name is None:
+        user = getattr(request, "user", None)
+        name = getattr(user, "timezone", None) or studio_zone_name()
+    zone = get_zone(name)
+    setattr(request, _REQUEST_ATTR, zone)
+    return zone
+
+
+class NonExistentTimeError(ValueError):
+    """A wall-clock time skipped by a daylight-saving change."""
+
+
+class AmbiguousTimeError(ValueError):
+    """A wall-clock time that happens twice at a daylight-saving change."""
+
+
+def read_naive(value: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """`value` as an aware datetime: naive input is wall-clock time in the
+    studio zone (or `zone`); aware input is kept as the instant it names.
+
+    A naive time that falls in a daylight-saving gap or fold is refused, since
+    it names no instant, or two.
+    """
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value
+    zone = zone or studio_zone()
+    early = value.replace(tzinfo=zone, fold=0)
+    late = value.replace(tzinfo=zone, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        # Round-tripping through UTC tells a gap (the time never shows on the
+        # clock) from a fold (it shows twice).
+        round_trip = early.astimezone(UTC).astimezone(zone)
+        if round_trip.replace(tzinfo=None) != value:
+            raise NonExistentTimeError(
+                f"{value.isoformat()} does not exist in {zone.key} (daylight-saving change)."
+            )
+        raise AmbiguousTimeError(
+            f"{value.isoformat()} happens twice in {zone.key} (daylight-saving change)."
+        )
+    return early
+
+
+def localize(value: datetime, zone: ZoneInfo) -> datetime:
+    """The instant `value` on the clocks of `zone`."""
+    return value.astimezone(zone)
+
+
+def render(value: datetime, zone: ZoneInfo) -> str:
+    """ISO 8601 with the offset `zone` has at that instant."""
+    return localize(value, zone).isoformat()
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants at which `day` starts and the next day starts in `zone`."""
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end

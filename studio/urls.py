@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from studio import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/health/", views.HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("accounts.urls")),
+    re_path(r"^api/(?P<path>.*)$", views.api_not_found),
+]
+
+handler404 = "studio.views.not_found"
+handler500 = "studio.views.server_error"

@@ -1,0 +1,67 @@
+import logging
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+from django.views import defaults
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from studio.errors import NotFoundError, ServiceUnavailableError, StudioError
+from studio.exception_handler import problem_response
+
+logger = logging.getLogger(__name__)
+
+
+class HealthView(APIView):
+    """Liveness and database reachability, for load balancers and monitors."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        responses=inline_serializer(
+            "Health", {"status": serializers.CharField(), "database": serializers.CharField()}
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as exc:
+            logger.warning("Health check cannot reach the database: %s", exc)
+            raise ServiceUnavailableError(_("The database is unreachable.")) from exc
+        return Response({"status": "ok", "database": "ok"})
+
+
+def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Any /api/ path that no endpoint serves, in the contract's error shape."""
+    message = None
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            message = _("No endpoint at %(path)s; did you mean %(path)s/?") % {
+                "path": request.path
+            }
+    return problem_response(NotFoundError(message))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(NotFoundError())
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(StudioError())
+    return defaults.server_error(request)
