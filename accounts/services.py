@@ -92,9 +92,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         )
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise TokenNotValidError()
-        user = User.objects.filter(
-            pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True
-        ).first()
+        user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
         if user is None:
             raise TokenNotValidError()
         BlacklistedToken.objects.create(token=outstanding)

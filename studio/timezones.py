@@ -37,8 +37,7 @@ def get_zone(name: str) -> ZoneInfo:
     """The zone called `name`; InvalidTimezoneError when there is none."""
     if not is_zone_name(name):
         raise InvalidTimezoneError(
-            _("Unknown time zone %(name)r; use an IANA name such as Asia/Kolkata.")
-            % {"name": name}
+            _("Unknown time zone %(name)r; use an IANA name such as Asia/Kolkata.") % {"name": name}
         )
     return ZoneInfo(name)
 

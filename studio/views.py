@@ -49,9 +49,7 @@ def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
         except Resolver404:
             match = None
         if match is not None and match.func is not api_not_found:
-            message = _("No endpoint at %(path)s; did you mean %(path)s/?") % {
-                "path": request.path
-            }
+            message = _("No endpoint at %(path)s; did you mean %(path)s/?") % {"path": request.path}
     return problem_response(NotFoundError(message))
 
 
