@@ -62,8 +62,15 @@ def problem_response(error: errors.StudioError) -> JsonResponse:
 
 
 def _plain(detail: Any) -> Any:
-    """DRF's ErrorDetail tree as plain strings, lists and dicts."""
+    """DRF's ErrorDetail tree as plain strings, lists and dicts.
+
+    A list serializer reports errors by item index; they become a list again,
+    `{}` standing for the items without errors, so the errors nest the way the
+    request body does.
+    """
     if isinstance(detail, dict):
+        if detail and all(isinstance(key, int) for key in detail):
+            return [_plain(detail.get(index, {})) for index in range(max(detail) + 1)]
         return {str(key): _plain(value) for key, value in detail.items()}
     if isinstance(detail, list):
         return [_plain(item) for item in detail]

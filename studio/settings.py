@@ -5,6 +5,7 @@ README's table of variables); the defaults are safe for development.
 """
 
 import sys
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -133,6 +134,10 @@ USE_I18N = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Static files (admin, Swagger UI) are served by WhiteNoise from STATIC_ROOT
+# after collectstatic; before it, say in development and tests, there is
+# nothing there yet and nothing to warn about.
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,0 +1,216 @@
+"""The one error body: every failure of every kind answers in the contract's shape."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
+from django.http import Http404
+from django.test import SimpleTestCase, override_settings
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.test import APIClient, APITestCase
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from studio import errors
+
+PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
+
+
+class Payload(serializers.Serializer):
+    name = serializers.CharField()
+    slots = serializers.ListField(
+        child=serializers.DictField(child=serializers.IntegerField()), required=False
+    )
+
+
+class Nested(serializers.Serializer):
+    end = serializers.DateTimeField()
+
+
+class NestedPayload(serializers.Serializer):
+    time_slots = Nested(many=True)
+
+
+class NeverThrottle(BaseThrottle):
+    def allow_request(self, request, view):
+        return False
+
+    def wait(self):
+        return 42
+
+
+def view(raise_exc):
+    class RaisingView(APIView):
+        permission_classes = [AllowAny]
+        authentication_classes = []
+
+        def get(self, request):
+            raise raise_exc
+
+    return RaisingView.as_view()
+
+
+class NestedView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def post(self, request):
+        NestedPayload(data=request.data).is_valid(raise_exception=True)
+        return Response({})
+
+
+class ThrottledView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [NeverThrottle]
+
+    def get(self, request):
+        return Response({})
+
+
+def django_view_that_breaks(request):
+    raise RuntimeError("secret /srv/path SELECT * FROM accounts_user")
+
+
+urlpatterns = [
+    path("api/slot-full/", view(errors.SlotFullError())),
+    path("api/not-found/", view(Http404())),
+    path("api/django-invalid/", view(DjangoValidationError({"capacity": ["Too many."]}))),
+    path("api/db-down/", view(OperationalError("connection refused"))),
+    path("api/bug/", view(RuntimeError("secret /srv/path SELECT * FROM accounts_user"))),
+    path("api/nested/", NestedView.as_view()),
+    path("api/throttled/", ThrottledView.as_view()),
+    path("api/django-bug/", django_view_that_breaks),
+]
+
+
+@override_settings(ROOT_URLCONF="studio.tests.test_errors")
+class ExceptionHandlerTests(APITestCase):
+    def assertProblem(self, response, status, code):
+        self.assertEqual(response.status_code, status)
+        body = response.json()
+        self.assertTrue(body.keys() >= PROBLEM_KEYS, body)
+        self.assertEqual(body["type"], "about:blank")
+        self.assertEqual(body["status"], status)
+        self.assertEqual(body["code"], code)
+        self.assertIsInstance(body["detail"], str)
+        self.assertTrue(body["detail"])
+        return body
+
+    def test_domain_error_answers_with_its_status_code_and_message(self):
+        body = self.assertProblem(self.client.get("/api/slot-full/"), 409, "slot_full")
+        self.assertEqual(body["title"], "Conflict")
+        self.assertEqual(body["detail"], "This time slot is fully booked.")
+
+    def test_django_404_answers_not_found(self):
+        body = self.assertProblem(self.client.get("/api/not-found/"), 404, "not_found")
+        self.assertEqual(body["title"], "Not Found")
+
+    def test_django_validation_error_answers_invalid_with_field_errors(self):
+        body = self.assertProblem(self.client.get("/api/django-invalid/"), 400, "invalid")
+        self.assertEqual(body["errors"], {"capacity": ["Too many."]})
+
+    def test_nested_serializer_errors_keep_the_shape_of_the_body(self):
+        response = self.client.post(
+            "/api/nested/", {"time_slots": [{"end": "2027-01-10T07:00"}, {"end": "never"}]}
+        )
+        body = self.assertProblem(response, 400, "invalid")
+        self.assertEqual(body["errors"]["time_slots"][0], {})
+        self.assertEqual(list(body["errors"]["time_slots"][1]), ["end"])
+
+    def test_malformed_json_answers_parse_error(self):
+        response = self.client.post("/api/nested/", "{not json", content_type="application/json")
+        self.assertProblem(response, 400, "parse_error")
+
+    def test_unsupported_media_type_answers_in_the_same_shape(self):
+        response = self.client.post("/api/nested/", "a=b", content_type="text/plain")
+        self.assertProblem(response, 415, "unsupported_media_type")
+
+    def test_wrong_method_answers_method_not_allowed(self):
+        self.assertProblem(self.client.delete("/api/nested/"), 405, "method_not_allowed")
+
+    def test_throttled_answers_429_with_retry_after(self):
+        response = self.client.get("/api/throttled/")
+        self.assertProblem(response, 429, "throttled")
+        self.assertEqual(response["Retry-After"], "42")
+
+    def test_unreachable_database_answers_503_with_retry_after(self):
+        with (
+            self.assertLogs("studio.exception_handler", "WARNING"),
+            self.assertLogs("django.request", "ERROR"),
+        ):
+            response = self.client.get("/api/db-down/")
+        self.assertProblem(response, 503, "service_unavailable")
+        self.assertIn("Retry-After", response)
+
+    def test_unexpected_error_is_logged_and_answers_500_without_internals(self):
+        with (
+            self.assertLogs("studio.exception_handler", "ERROR") as logs,
+            self.assertLogs("django.request", "ERROR"),
+        ):
+            response = self.client.get("/api/bug/")
+        body = self.assertProblem(response, 500, "server_error")
+        text = response.content.decode()
+        for leak in ["Traceback", "SELECT", "/srv/path", "RuntimeError"]:
+            self.assertNotIn(leak, text)
+        self.assertIn("RuntimeError", "\n".join(logs.output))
+        self.assertEqual(body["title"], "Internal Server Error")
+
+
+@override_settings(ROOT_URLCONF="studio.tests.test_errors", DEBUG=False)
+class DjangoLevelErrorTests(SimpleTestCase):
+    def test_error_outside_drf_under_api_answers_500_json(self):
+        client = APIClient(raise_request_exception=False)
+        with self.assertLogs("django.request", "ERROR"):
+            response = client.get("/api/django-bug/")
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(response.json()["code"], "server_error")
+        self.assertNotIn("SELECT", response.content.decode())
+
+
+class UnknownApiPathTests(APITestCase):
+    def test_unknown_api_path_answers_not_found_json(self):
+        response = self.client.get("/api/no-such-thing/")
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.json()["code"], "not_found")
+
+    def test_missing_trailing_slash_is_named_in_the_detail(self):
+        response = self.client.post("/api/login", {"email": "a@b.co", "password": "x"})
+        self.assertEqual(response.status_code, 404)
+        self.assertIn("/api/login/", response.json()["detail"])
+
+    def test_unknown_path_without_slash_suggests_nothing(self):
+        response = self.client.get("/api/no-such-thing")
+        self.assertEqual(response.status_code, 404)
+        self.assertNotIn("did you mean", response.json()["detail"])
+
+
+class InvalidTimezoneRequestTests(APITestCase):
+    def test_unknown_tz_parameter_is_refused_before_the_view_runs(self):
+        from accounts.models import User
+
+        response = self.client.post(
+            "/api/register/?tz=Mars/Olympus",
+            {
+                "email": "new@example.com",
+                "password": "sturdy-Pass-123",
+                "name": "N",
+                "role": "client",
+            },
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["code"], "invalid_timezone")
+        self.assertFalse(User.objects.exists())
+
+    def test_unknown_timezone_header_is_refused(self):
+        response = self.client.get("/api/health/", headers={"X-Timezone": "Atlantis/Capital"})
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["code"], "invalid_timezone")
+
+    def test_known_zone_passes(self):
+        response = self.client.get("/api/health/?tz=America/New_York")
+        self.assertEqual(response.status_code, 200)
+
+
+handler500 = "studio.views.server_error"

@@ -1,0 +1,95 @@
+"""Start-up configuration, checked in fresh interpreters with a chosen environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import SimpleTestCase
+
+PROJECT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3y-" + "x7Qp9Lm2Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kc" * 2
+
+
+def run(code_or_args, **env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STUDIO_"))}
+    base.pop("DATABASE_URL", None)
+    base.pop("REDIS_URL", None)
+    base.update(DJANGO_SETTINGS_MODULE="studio.settings", **env)
+    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
+    return subprocess.run(
+        [sys.executable, *args], cwd=PROJECT, env=base, capture_output=True, text=True, timeout=120
+    )
+
+
+SETUP = "import django; django.setup(); from django.conf import settings; "
+
+
+class StartupTests(SimpleTestCase):
+    def test_server_refuses_to_start_without_a_secret_key_when_debug_is_off(self):
+        result = run(SETUP + "print(settings.DEBUG)")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(
+            result.stderr.strip(), "studio: DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off."
+        )
+
+    def test_debug_is_off_by_default(self):
+        result = run(SETUP + "print(settings.DEBUG)", DJANGO_SECRET_KEY=STRONG_KEY)
+        self.assertEqual(result.stdout.strip(), "False", result.stderr)
+
+    def test_debug_runs_without_a_secret_key(self):
+        result = run(SETUP + "print(settings.DEBUG)", DJANGO_DEBUG="1")
+        self.assertEqual(result.stdout.strip(), "True", result.stderr)
+
+    def test_unknown_studio_time_zone_is_refused_in_one_line(self):
+        result = run(SETUP, DJANGO_DEBUG="1", STUDIO_TIME_ZONE="Mars/Olympus")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("STUDIO_TIME_ZONE", result.stderr)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1)
+
+    def test_database_url_selects_postgresql(self):
+        result = run(
+            SETUP + "print(settings.DATABASES['default']['ENGINE'])",
+            DJANGO_DEBUG="1",
+            DATABASE_URL="postgres://u:p@db.internal:5432/studio",
+        )
+        self.assertEqual(result.stdout.strip(), "django.db.backends.postgresql", result.stderr)
+
+    def test_sqlite_is_the_default_database(self):
+        result = run(SETUP + "print(settings.DATABASES['default']['ENGINE'])", DJANGO_DEBUG="1")
+        self.assertEqual(result.stdout.strip(), "django.db.backends.sqlite3", result.stderr)
+
+    def test_redis_url_selects_the_redis_cache(self):
+        result = run(
+            SETUP + "print(settings.CACHES['default']['BACKEND'])",
+            DJANGO_DEBUG="1",
+            REDIS_URL="redis://127.0.0.1:6379/0",
+        )
+        self.assertEqual(result.stdout.strip(), "django.core.cache.backends.redis.RedisCache")
+
+    def test_jwt_signing_key_comes_from_its_own_variable(self):
+        result = run(
+            SETUP + "print(settings.SIMPLE_JWT['SIGNING_KEY'])",
+            DJANGO_DEBUG="1",
+            STUDIO_JWT_SIGNING_KEY="separate-signing-key",
+        )
+        self.assertEqual(result.stdout.strip(), "separate-signing-key")
+
+    def test_cors_is_closed_unless_origins_are_named(self):
+        code = SETUP + "print(settings.CORS_ALLOWED_ORIGINS)"
+        self.assertEqual(run(code, DJANGO_DEBUG="1").stdout.strip(), "[]")
+        opened = run(
+            code,
+            DJANGO_DEBUG="1",
+            DJANGO_CORS_ALLOWED_ORIGINS="https://a.example, https://b.example",
+        )
+        self.assertEqual(opened.stdout.strip(), "['https://a.example', 'https://b.example']")
+
+    def test_check_deploy_is_clean_with_production_settings(self):
+        result = run(
+            ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            DJANGO_SECRET_KEY=STRONG_KEY,
+            DJANGO_HTTPS="1",
+            DJANGO_ALLOWED_HOSTS="studio.example.com",
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)

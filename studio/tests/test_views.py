@@ -1,0 +1,84 @@
+from unittest import mock
+
+from django.db import OperationalError
+from rest_framework.test import APITestCase
+
+ACCOUNT_PATHS = [
+    "/api/register/",
+    "/api/login/",
+    "/api/refresh-token/",
+    "/api/logout/",
+    "/api/me/",
+    "/api/password/change/",
+    "/api/password/reset/",
+    "/api/password/reset/confirm/",
+]
+
+
+class HealthTests(APITestCase):
+    def test_health_reports_ok_when_the_database_answers(self):
+        response = self.client.get("/api/health/")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json(), {"status": "ok", "database": "ok"})
+
+    def test_health_ignores_a_bad_token(self):
+        response = self.client.get("/api/health/", headers={"Authorization": "Bearer junk"})
+        self.assertEqual(response.status_code, 200)
+
+    def test_health_answers_503_in_the_error_shape_when_the_database_is_unreachable(self):
+        with (
+            mock.patch("studio.views.connection.cursor", side_effect=OperationalError("refused")),
+            self.assertLogs("studio.views", "WARNING"),
+            self.assertLogs("django.request", "ERROR"),
+        ):
+            response = self.client.get("/api/health/")
+        self.assertEqual(response.status_code, 503)
+        body = response.json()
+        self.assertEqual(body["code"], "service_unavailable")
+        self.assertEqual(body["status"], 503)
+        self.assertNotIn("refused", body["detail"])
+
+
+class SchemaTests(APITestCase):
+    def setUp(self):
+        response = self.client.get("/api/schema/?format=json")
+        self.assertEqual(response.status_code, 200)
+        self.schema = response.json()
+
+    def test_schema_is_openapi_3(self):
+        self.assertTrue(self.schema["openapi"].startswith("3."))
+
+    def test_schema_lists_every_account_and_service_endpoint(self):
+        for path in [*ACCOUNT_PATHS, "/api/health/"]:
+            with self.subTest(path=path):
+                self.assertIn(path, self.schema["paths"])
+
+    def test_schema_declares_the_bearer_scheme(self):
+        schemes = self.schema["components"]["securitySchemes"]
+        self.assertIn({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}, schemes.values())
+
+    def test_schema_documents_request_and_response_bodies(self):
+        register = self.schema["paths"]["/api/register/"]["post"]
+        self.assertIn("requestBody", register)
+        self.assertIn("201", register["responses"])
+        self.assertIn("400", register["responses"])
+        self.assertIn("429", register["responses"])
+        me = self.schema["paths"]["/api/me/"]
+        self.assertEqual(set(me) & {"get", "patch", "put"}, {"get", "patch"})
+        self.assertIn("401", me["get"]["responses"])
+
+    def test_error_responses_use_the_problem_schema(self):
+        problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
+        ref = problem["content"]["application/json"]["schema"]["$ref"]
+        self.assertTrue(ref.endswith("/Problem"))
+
+
+class DocsTests(APITestCase):
+    def test_swagger_ui_loads_from_local_static_files(self):
+        response = self.client.get("/api/docs/")
+        self.assertEqual(response.status_code, 200)
+        page = response.content.decode()
+        self.assertIn("/static/drf_spectacular_sidecar/swagger-ui-dist/", page)
+        self.assertNotIn("cdn.", page)
+        self.assertNotIn("unpkg", page)
+        self.assertIn("/api/schema/", page)
