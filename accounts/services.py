@@ -16,6 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
 from studio.errors import (
@@ -94,6 +95,11 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
             raise TokenNotValidError()
         user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
         if user is None:
+            raise TokenNotValidError()
+        if jwt_settings.CHECK_REVOKE_TOKEN and token.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            # The password changed since this token was issued (in the admin, say).
             raise TokenNotValidError()
         BlacklistedToken.objects.create(token=outstanding)
         return tokens_for(user)

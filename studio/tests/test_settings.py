@@ -85,6 +85,10 @@ class StartupTests(SimpleTestCase):
         )
         self.assertEqual(opened.stdout.strip(), "['https://a.example', 'https://b.example']")
 
+    def test_auth_throttle_defaults_to_twenty_a_minute(self):
+        result = run(SETUP + "print(settings.STUDIO_AUTH_THROTTLE)", DJANGO_DEBUG="1")
+        self.assertEqual(result.stdout.strip(), "20/min", result.stderr)
+
     def test_check_deploy_is_clean_with_production_settings(self):
         result = run(
             ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
