@@ -89,6 +89,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         outstanding = (
             OutstandingToken.objects.select_for_update()
             .filter(jti=token[jwt_settings.JTI_CLAIM])
+            .order_by("pk")  # not the model's ordering, which joins the user table
             .first()
         )
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
