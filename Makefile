@@ -19,7 +19,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: export DJANGO_DEBUG = 1
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py loaddata demodata.json
+	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver $(ADDRESS)
 
 test: install

@@ -3,6 +3,8 @@
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from studio import timezones
@@ -43,6 +45,7 @@ class ZonedDateTimeField(serializers.DateTimeField):
         return timezones.render(value, self.viewing_zone())
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ViewingZoneField(serializers.Field):
     """The name of the zone the response's times are shown in."""
 

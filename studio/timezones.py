@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from studio.errors import InvalidTimezoneError
@@ -58,6 +59,11 @@ def studio_zone_name() -> str:
 
 def studio_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
+
+
+def studio_today() -> date:
+    """Today's date on the studio's clocks."""
+    return localize(now(), studio_zone()).date()
 
 
 def requested_zone_name(request: Any) -> str | None:

@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("accounts.urls")),
+    path("api/", include("sessions_app.urls")),
+    path("api/", include("bookings.urls")),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
 ]
 

@@ -1,0 +1,28 @@
+from django.db.models import QuerySet
+from django.utils.timezone import now
+
+from accounts.models import User
+from bookings.models import Booking
+
+
+def booking_list(*, client: User) -> QuerySet[Booking]:
+    """The client's bookings with their slots and sessions, latest slot first."""
+    return (
+        Booking.objects.for_client(client)
+        .select_related("time_slot__session__instructor")
+        .order_by("-time_slot__start", "-id")
+    )
+
+
+def booking_filter(
+    bookings: QuerySet[Booking], *, when: str | None = None, status: str | None = None
+) -> QuerySet[Booking]:
+    """`when="upcoming"`: slots that start in the future, soonest first;
+    `when="past"`: slots that have started, latest first."""
+    if status:
+        bookings = bookings.filter(status=status)
+    if when == "upcoming":
+        return bookings.filter(time_slot__start__gt=now()).order_by("time_slot__start", "id")
+    if when == "past":
+        return bookings.filter(time_slot__start__lte=now()).order_by("-time_slot__start", "-id")
+    return bookings

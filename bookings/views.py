@@ -1,0 +1,48 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import IsClient
+from bookings import selectors, services
+from bookings.filters import BookingFilter
+from bookings.models import Booking
+from bookings.serializers import BookingCreateSerializer, BookingSerializer
+
+
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A client's bookings. Other people's bookings are not found (404)."""
+
+    permission_classes = [IsClient]
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return Booking.objects.none()
+        return selectors.booking_list(client=self.request.user)
+
+    def _render(self, booking, status_code=status.HTTP_200_OK) -> Response:
+        booking = selectors.booking_list(client=self.request.user).get(pk=booking.pk)
+        return Response(self.get_serializer(booking).data, status=status_code)
+
+    @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_create(
+            client=request.user, time_slot_id=serializer.validated_data["time_slot"]
+        )
+        return self._render(booking, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: BookingSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        booking = services.booking_cancel(booking=self.get_object())
+        return self._render(booking)
+
+    @extend_schema(responses={200: BookingSerializer})
+    def destroy(self, request: Request, pk=None) -> Response:
+        return self.cancel(request, pk=pk)

@@ -1,0 +1,66 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from sessions_app import services
+from sessions_app.models import Session, TimeSlot
+
+
+class TimeSlotInline(admin.TabularInline):
+    model = TimeSlot
+    extra = 1
+    fields = ["start", "end", "capacity", "booked", "available", "status"]
+    readonly_fields = ["booked", "available", "status"]
+    ordering = ["start"]
+
+    @admin.display(description=_("available"))
+    def available(self, slot: TimeSlot):
+        return slot.available if slot.pk else "-"
+
+    @admin.display(description=_("status"))
+    def status(self, slot: TimeSlot):
+        return slot.get_status_display() if slot.pk else "-"
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "instructor", "category", "created_at"]
+    list_filter = ["category", "instructor"]
+    search_fields = ["title", "description"]
+    list_select_related = ["instructor"]
+    inlines = [TimeSlotInline]
+
+
+@admin.register(TimeSlot)
+class TimeSlotAdmin(admin.ModelAdmin):
+    list_display = ["session", "start", "end", "capacity", "booked", "available", "status"]
+    list_filter = ["is_cancelled", "start", "session__category"]
+    search_fields = ["session__title"]
+    list_select_related = ["session"]
+    date_hierarchy = "start"
+    readonly_fields = ["booked", "is_cancelled", "cancelled_at"]
+    actions = ["cancel_slots"]
+
+    @admin.display(description=_("available"))
+    def available(self, slot: TimeSlot) -> int:
+        return slot.available
+
+    @admin.display(description=_("status"))
+    def status(self, slot: TimeSlot) -> str:
+        return slot.get_status_display()
+
+    @admin.action(description=_("Cancel selected slots (their bookings are cancelled)"))
+    def cancel_slots(self, request, queryset: QuerySet[TimeSlot]) -> None:
+        slots = list(queryset.order_by("pk"))
+        bookings = sum(services.time_slot_cancel(time_slot=slot) for slot in slots)
+        self.message_user(
+            request,
+            ngettext(
+                "Cancelled %(slots)d slot and %(bookings)d booking(s).",
+                "Cancelled %(slots)d slots and %(bookings)d booking(s).",
+                len(slots),
+            )
+            % {"slots": len(slots), "bookings": bookings},
+            messages.SUCCESS,
+        )

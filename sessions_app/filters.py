@@ -1,0 +1,52 @@
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from sessions_app import selectors
+from sessions_app.models import Category, Session
+from studio import timezones
+
+
+class PublicSessionFilter(filters.FilterSet):
+    """The public timetable's query parameters.
+
+    Besides narrowing the sessions, the slot parameters (`date_from`,
+    `date_to`, `available`) narrow the slots each session shows; with none
+    given, every upcoming slot shows.
+    """
+
+    category = filters.ChoiceFilter(choices=Category.choices)
+    instructor = filters.NumberFilter(field_name="instructor_id", help_text=_("Instructor id."))
+    date_from = filters.DateFilter(
+        method="filter_by_slots", help_text=_("First day, in the viewing time zone.")
+    )
+    date_to = filters.DateFilter(
+        method="filter_by_slots", help_text=_("Last day (inclusive), in the viewing time zone.")
+    )
+    available = filters.BooleanFilter(
+        method="filter_by_slots", help_text=_("true: only slots with a free seat.")
+    )
+    search = filters.CharFilter(
+        method="filter_search", max_length=100, help_text=_("Words of the title or description.")
+    )
+
+    class Meta:
+        model = Session
+        fields = ["category", "instructor", "date_from", "date_to", "available", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return selectors.session_search(queryset, value) if value else queryset
+
+    def filter_by_slots(self, queryset, name, value):
+        # Applied once for all three in filter_queryset.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        slots = selectors.public_slots(
+            zone=timezones.viewing_zone(self.request),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            available=bool(data.get("available")),
+        )
+        return selectors.session_list_public(queryset, slots=slots)

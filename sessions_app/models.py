@@ -1,0 +1,151 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+MIN_CAPACITY = 1
+MAX_CAPACITY = 500
+
+
+class Category(models.TextChoices):
+    YOGA = "yoga", _("Yoga")
+    ZUMBA = "zumba", _("Zumba")
+    HIIT = "hiit", _("HIIT")
+    PILATES = "pilates", _("Pilates")
+    SPIN = "spin", _("Spin")
+    STRENGTH = "strength", _("Strength")
+    DANCE = "dance", _("Dance")
+    OTHER = "other", _("Other")
+
+
+class SlotStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    FULL = "full", _("Full")
+    PAST = "past", _("Past")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Session(models.Model):
+    """A class an instructor offers, such as Morning Yoga."""
+
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        limit_choices_to={"role": "instructor"},
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=5000, blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["instructor", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="session_category_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TimeSlotQuerySet(models.QuerySet):
+    def upcoming(self) -> "TimeSlotQuerySet":
+        """Slots that start in the future and were not cancelled."""
+        return self.filter(start__gt=now(), is_cancelled=False)
+
+    def with_seat(self) -> "TimeSlotQuerySet":
+        return self.filter(booked__lt=F("capacity"))
+
+    def for_instructor(self, instructor) -> "TimeSlotQuerySet":
+        return self.filter(session__instructor=instructor)
+
+    def overlapping(self, start, end) -> "TimeSlotQuerySet":
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class TimeSlot(models.Model):
+    """One dated occurrence of a session, with a number of seats.
+
+    `booked` counts the confirmed bookings. Only the booking services change
+    it, under a lock on this row; the database keeps it within the capacity.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="time_slots")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), validators=[MinValueValidator(MIN_CAPACITY), MaxValueValidator(MAX_CAPACITY)]
+    )
+    booked = models.PositiveSmallIntegerField(_("booked"), default=0, editable=False)
+    is_cancelled = models.BooleanField(_("cancelled by the studio"), default=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+
+    objects = TimeSlotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(
+                fields=["start"], condition=Q(is_cancelled=False), name="timeslot_upcoming_idx"
+            ),
+            models.Index(fields=["session", "start"], name="timeslot_session_start_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")), name="timeslot_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=MIN_CAPACITY, capacity__lte=MAX_CAPACITY),
+                name="timeslot_capacity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="timeslot_booked_within_capacity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session.title} at {self.start:%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = _("A time slot must end after it starts.")
+        if self.capacity is not None and self.capacity < self.booked:
+            errors["capacity"] = _(
+                "The capacity cannot be lower than the %(booked)d confirmed bookings."
+            ) % {"booked": self.booked}
+        if errors:
+            raise ValidationError(errors)
+
+    def get_status_display(self) -> str:
+        return SlotStatus(self.status).label
+
+    @property
+    def available(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.booked >= self.capacity
+
+    @property
+    def has_started(self) -> bool:
+        return self.start <= now()
+
+    @property
+    def status(self) -> str:
+        if self.is_cancelled:
+            return SlotStatus.CANCELLED
+        if self.has_started:
+            return SlotStatus.PAST
+        if self.is_full:
+            return SlotStatus.FULL
+        return SlotStatus.OPEN
