@@ -73,9 +73,7 @@ class Command(BaseCommand):
         slot = upcoming[item["slot"] : item["slot"] + 1].first()
         if slot is None:
             return 0
-        if Booking.objects.filter(
-            client=client, time_slot=slot, status=BookingStatus.CONFIRMED
-        ).exists():
+        if Booking.objects.for_client(client).confirmed().filter(time_slot=slot).exists():
             return 0
         try:
             booking_services.booking_create(client=client, time_slot_id=slot.pk)
