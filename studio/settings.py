@@ -63,6 +63,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "studio.urls"
+CSRF_FAILURE_VIEW = "studio.views.csrf_failure"
 WSGI_APPLICATION = "studio.wsgi.application"
 
 TEMPLATES = [

@@ -4,7 +4,8 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -12,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.errors import NotFoundError, ServiceUnavailableError, StudioError
+from studio.errors import ForbiddenError, NotFoundError, ServiceUnavailableError, StudioError
 from studio.exception_handler import problem_response
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Any /api/ path that no endpoint serves, in the contract's error shape."""
     message = None
@@ -57,6 +59,14 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem_response(NotFoundError())
     return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The API authenticates with bearer tokens, not cookies; a CSRF refusal
+    can only meet a request that no API view serves, and answers in JSON."""
+    if request.path.startswith("/api/"):
+        return problem_response(ForbiddenError(_("CSRF verification failed.")))
+    return csrf.csrf_failure(request, reason)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -1,9 +1,11 @@
 """The one error body: every failure of every kind answers in the contract's shape."""
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
-from django.test import SimpleTestCase, override_settings
+from django.test import RequestFactory, SimpleTestCase, override_settings
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -13,6 +15,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from studio import errors
+from studio.views import csrf_failure
 
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
 
@@ -214,3 +217,21 @@ class InvalidTimezoneRequestTests(APITestCase):
 
 
 handler500 = "studio.views.server_error"
+
+
+class CsrfTests(SimpleTestCase):
+    def test_post_to_an_unknown_api_path_is_404_json_even_with_csrf_checks(self):
+        client = APIClient(enforce_csrf_checks=True)
+        response = client.post("/api/bookings//cancel/")
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.json()["code"], "not_found")
+
+    def test_csrf_failure_under_api_answers_403_json(self):
+        response = csrf_failure(RequestFactory().post("/api/anything/"), reason="no cookie")
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(json.loads(response.content)["code"], "permission_denied")
+
+    def test_csrf_failure_outside_api_keeps_django_page(self):
+        response = csrf_failure(RequestFactory().post("/admin/login/"), reason="no cookie")
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("text/html", response["Content-Type"])
