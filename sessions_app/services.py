@@ -26,10 +26,6 @@ def _lock_instructor(instructor: User) -> None:
     User.objects.select_for_update().filter(pk=instructor.pk).first()
 
 
-def _slot_errors(count: int) -> list[dict[str, list[str]]]:
-    return [{} for _ in range(count)]
-
-
 def _check_slots(
     *,
     instructor: User,
@@ -43,7 +39,7 @@ def _check_slots(
     slots of this session that the request replaces or deletes, so they do not
     count as overlaps. Raises ValidationFailedError with errors nested per item.
     """
-    errors = _slot_errors(len(items))
+    errors: list[dict[str, list[str]]] = [{} for _ in items]
     current = now()
     seen_ids = set()
     for index, item in enumerate(items):
@@ -66,13 +62,17 @@ def _check_slots(
     if any(errors):
         raise ValidationFailedError(errors={"time_slots": errors})
 
-    ordered = sorted(enumerate(items), key=lambda pair: pair[1]["start"])
-    for (index_a, a), (index_b, b) in zip(ordered, ordered[1:], strict=False):
-        if b["start"] < a["end"]:
-            errors[index_b].setdefault("start", []).append(
+    # In start order, a slot overlaps an earlier one exactly when it starts
+    # before the latest end seen so far.
+    latest = None  # (index, item) of the slot ending last so far
+    for index, item in sorted(enumerate(items), key=lambda pair: pair[1]["start"]):
+        if latest is not None and item["start"] < latest[1]["end"]:
+            errors[index].setdefault("start", []).append(
                 _("This time slot overlaps time slot %(other)d of this request.")
-                % {"other": index_a + 1}
+                % {"other": latest[0] + 1}
             )
+        if latest is None or item["end"] > latest[1]["end"]:
+            latest = (index, item)
     others = TimeSlot.objects.for_instructor(instructor).filter(is_cancelled=False)
     others = others.exclude(pk__in=list(ignore))
     bounds = Q()
@@ -109,10 +109,7 @@ def session_create(
         session = Session.objects.create(
             instructor=instructor, title=title, description=description, category=category
         )
-        TimeSlot.objects.bulk_create(
-            TimeSlot(session=session, start=s["start"], end=s["end"], capacity=s["capacity"])
-            for s in time_slots
-        )
+        TimeSlot.objects.bulk_create(_new_slots(session, time_slots))
     return session
 
 
@@ -164,15 +161,25 @@ def _replace_slots(session: Session, items: list[dict[str, Any]]) -> None:
                 % {"id": slot.pk, "booked": slot.booked}
             )
     TimeSlot.objects.filter(pk__in=removed_ids).delete()
+    changed = []
     for item in items:
         slot = existing.get(item.get("id"))
-        if slot is None:
-            TimeSlot.objects.create(
-                session=session, start=item["start"], end=item["end"], capacity=item["capacity"]
-            )
-        else:
+        if slot is not None and (slot.start, slot.end, slot.capacity) != (
+            item["start"],
+            item["end"],
+            item["capacity"],
+        ):
             slot.start, slot.end, slot.capacity = item["start"], item["end"], item["capacity"]
-            slot.save(update_fields=["start", "end", "capacity"])
+            changed.append(slot)
+    TimeSlot.objects.bulk_update(changed, ["start", "end", "capacity"])
+    TimeSlot.objects.bulk_create(_new_slots(session, [i for i in items if i.get("id") is None]))
+
+
+def _new_slots(session: Session, items: list[dict[str, Any]]) -> list[TimeSlot]:
+    return [
+        TimeSlot(session=session, start=item["start"], end=item["end"], capacity=item["capacity"])
+        for item in items
+    ]
 
 
 def session_delete(*, session: Session) -> None:
