@@ -1,0 +1,97 @@
+from django.test import TestCase
+from rest_framework import status
+
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, ClientFactory
+from bookings import services
+from bookings.models import Booking, BookingStatus
+from bookings.tests.factories import book, make_slot
+
+CHANGELIST = "/admin/bookings/booking/"
+
+
+class BookingAdminTests(TestCase):
+    def setUp(self):
+        self.superuser = User.objects.create_superuser(
+            email="boss@example.com", password=PASSWORD, name="Boss"
+        )
+        self.client.force_login(self.superuser)
+        self.ana = ClientFactory(email="ana.lopez@example.com")
+        self.bob = ClientFactory(email="bob.stone@example.com")
+        self.kept = book(self.ana, make_slot(title="Power Spin"))
+        self.dropped = services.booking_cancel(booking=book(self.bob, make_slot(title="Zumba")))
+
+    def listed(self, response) -> set[int]:
+        self.assertEqual(response.status_code, status.HTTP_200_OK)
+        return {booking.pk for booking in response.context["cl"].result_list}
+
+    def test_changelist_loads_for_a_superuser_with_every_booking(self):
+        response = self.client.get(CHANGELIST)
+
+        self.assertEqual(self.listed(response), {self.kept.pk, self.dropped.pk})
+        self.assertContains(response, "ana.lopez@example.com")
+        self.assertContains(response, "Power Spin")
+
+    def test_changelist_filters_by_status(self):
+        cancelled = self.client.get(CHANGELIST, {"status__exact": BookingStatus.CANCELLED})
+        confirmed = self.client.get(CHANGELIST, {"status__exact": BookingStatus.CONFIRMED})
+
+        self.assertEqual(self.listed(cancelled), {self.dropped.pk})
+        self.assertEqual(self.listed(confirmed), {self.kept.pk})
+
+    def test_changelist_searches_by_client_email(self):
+        response = self.client.get(CHANGELIST, {"q": "ana.lopez"})
+
+        self.assertEqual(self.listed(response), {self.kept.pk})
+        self.assertNotContains(response, "bob.stone@example.com")
+
+    def test_changelist_searches_by_session_title(self):
+        response = self.client.get(CHANGELIST, {"q": "zumba"})
+
+        self.assertEqual(self.listed(response), {self.dropped.pk})
+
+    def test_changelist_offers_no_add_and_no_delete_action(self):
+        response = self.client.get(CHANGELIST)
+
+        self.assertFalse(response.context["has_add_permission"])
+        action_form = response.context["action_form"]
+        actions = (
+            [value for value, _ in action_form.fields["action"].choices] if action_form else []
+        )
+        self.assertNotIn("delete_selected", actions)
+        self.assertNotContains(response, f"{CHANGELIST}add/")
+
+    def test_add_view_is_forbidden(self):
+        response = self.client.get(f"{CHANGELIST}add/")
+
+        self.assertEqual(response.status_code, status.HTTP_403_FORBIDDEN)
+
+    def test_change_view_is_read_only_and_refuses_a_post(self):
+        url = f"{CHANGELIST}{self.kept.pk}/change/"
+
+        page = self.client.get(url)
+        response = self.client.post(url, {"status": BookingStatus.CANCELLED})
+
+        self.assertEqual(page.status_code, status.HTTP_200_OK)
+        self.assertFalse(page.context["has_change_permission"])
+        self.assertEqual(response.status_code, status.HTTP_403_FORBIDDEN)
+        self.kept.refresh_from_db()
+        self.assertEqual(self.kept.status, BookingStatus.CONFIRMED)
+
+    def test_delete_view_is_forbidden_and_keeps_the_booking(self):
+        url = f"{CHANGELIST}{self.kept.pk}/delete/"
+
+        page = self.client.get(url)
+        response = self.client.post(url, {"post": "yes"})
+
+        self.assertEqual(page.status_code, status.HTTP_403_FORBIDDEN)
+        self.assertEqual(response.status_code, status.HTTP_403_FORBIDDEN)
+        self.assertTrue(Booking.objects.filter(pk=self.kept.pk).exists())
+
+    def test_changelist_redirects_a_client_to_the_admin_login(self):
+        self.client.force_login(self.ana)
+
+        response = self.client.get(CHANGELIST)
+
+        self.assertEqual(response.status_code, status.HTTP_302_FOUND)
+        self.assertTrue(response["Location"].startswith("/admin/login/"))
