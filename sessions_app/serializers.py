@@ -1,5 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
 
 from accounts.models import User
 from bookings.models import BookingStatus
@@ -86,6 +88,25 @@ class SessionDetailSerializer(SessionSerializer):
     time_slots = OwnerTimeSlotSerializer(many=True)
 
 
+class TimeSlotListSerializer(serializers.ListSerializer):
+    """Errors nested the way the request body is, as the services nest theirs:
+    an error of the list itself (not a list, empty, too long) is a list of
+    messages, not DRF's `{"non_field_errors": [...]}`, and item errors are a
+    list with one entry per item (`{}` for a valid one), not a dict by index."""
+
+    def run_validation(self, data=empty):
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            detail, key = exc.detail, api_settings.NON_FIELD_ERRORS_KEY
+            if isinstance(detail, dict) and set(detail) == {key}:
+                raise serializers.ValidationError(detail[key]) from None
+            if isinstance(detail, dict) and isinstance(data, list):
+                items = [detail.get(index, {}) for index in range(len(data))]
+                raise serializers.ValidationError(items) from None
+            raise
+
+
 class TimeSlotInputSerializer(serializers.Serializer):
     id = serializers.IntegerField(
         required=False, min_value=1, help_text=_("An existing slot to change; omit to add one.")
@@ -94,7 +115,18 @@ class TimeSlotInputSerializer(serializers.Serializer):
     end = ZonedDateTimeField()
     capacity = serializers.IntegerField(min_value=MIN_CAPACITY, max_value=MAX_CAPACITY)
 
+    class Meta:
+        list_serializer_class = TimeSlotListSerializer
+
     def validate(self, attrs):
+        # Under PATCH, DRF skips missing fields in nested items too; a slot
+        # item is always whole.
+        missing = [name for name in ("start", "end", "capacity") if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [self.fields[name].error_messages["required"]] for name in missing},
+                code="required",
+            )
         if attrs["end"] <= attrs["start"]:
             raise serializers.ValidationError({"end": [_("A time slot must end after it starts.")]})
         return attrs

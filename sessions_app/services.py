@@ -62,10 +62,17 @@ def _check_slots(
     if any(errors):
         raise ValidationFailedError(errors={"time_slots": errors})
 
+    # A slot the studio cancelled blocks no time: it stays in the list as
+    # history and takes no part in the overlap checks.
+    active = [
+        (index, item)
+        for index, item in enumerate(items)
+        if not getattr(existing.get(item.get("id")), "is_cancelled", False)
+    ]
     # In start order, a slot overlaps an earlier one exactly when it starts
     # before the latest end seen so far.
     latest = None  # (index, item) of the slot ending last so far
-    for index, item in sorted(enumerate(items), key=lambda pair: pair[1]["start"]):
+    for index, item in sorted(active, key=lambda pair: pair[1]["start"]):
         if latest is not None and item["start"] < latest[1]["end"]:
             errors[index].setdefault("start", []).append(
                 _("This time slot overlaps time slot %(other)d of this request.")
@@ -76,10 +83,10 @@ def _check_slots(
     others = TimeSlot.objects.for_instructor(instructor).filter(is_cancelled=False)
     others = others.exclude(pk__in=list(ignore))
     bounds = Q()
-    for item in items:
+    for _index, item in active:
         bounds |= Q(start__lt=item["end"], end__gt=item["start"])
-    clashes = list(others.filter(bounds).select_related("session")) if items else []
-    for index, item in enumerate(items):
+    clashes = list(others.filter(bounds).select_related("session")) if active else []
+    for index, item in active:
         for clash in clashes:
             if clash.start < item["end"] and clash.end > item["start"]:
                 errors[index].setdefault("start", []).append(
