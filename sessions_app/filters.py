@@ -22,8 +22,10 @@ class PublicSessionFilter(filters.FilterSet):
     date_to = filters.DateFilter(
         method="filter_by_slots", help_text=_("Last day (inclusive), in the viewing time zone.")
     )
-    available = filters.BooleanFilter(
-        method="filter_by_slots", help_text=_("true: only slots with a free seat.")
+    available = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_by_slots",
+        help_text=_("true: only slots with a free seat."),
     )
     search = filters.CharFilter(
         method="filter_search", max_length=100, help_text=_("Words of the title or description.")
@@ -47,6 +49,6 @@ class PublicSessionFilter(filters.FilterSet):
             zone=timezones.viewing_zone(self.request),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
-            available=bool(data.get("available")),
+            available=data.get("available") == "true",
         )
         return selectors.session_list_public(queryset, slots=slots)

@@ -134,7 +134,11 @@ class TimeSlotInputSerializer(serializers.Serializer):
 
 class SessionCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    # PUT takes the whole session: a description left out is blank. PATCH
+    # (partial) applies no default and leaves it as it is.
+    description = serializers.CharField(
+        max_length=5000, allow_blank=True, required=False, default=""
+    )
     category = serializers.ChoiceField(choices=Category.choices)
     time_slots = TimeSlotInputSerializer(many=True, allow_empty=False, max_length=200)
 

@@ -126,12 +126,13 @@ def session_update(*, session: Session, data: dict[str, Any]) -> Session:
     left out is deleted. Nothing is saved unless all of it is valid."""
     with transaction.atomic():
         _lock_instructor(session.instructor)
-        for field in SESSION_FIELDS:
-            if field in data:
-                setattr(session, field, data[field])
+        fields = [field for field in SESSION_FIELDS if field in data]
+        for field in fields:
+            setattr(session, field, data[field])
         if "time_slots" in data:
             _replace_slots(session, data["time_slots"])
-        session.save()
+        # Only what this request changes, so concurrent edits of other fields stay.
+        session.save(update_fields=[*fields, "updated_at"])
     return session
 
 
@@ -192,6 +193,8 @@ def _new_slots(session: Session, items: list[dict[str, Any]]) -> list[TimeSlot]:
 def session_delete(*, session: Session) -> None:
     with transaction.atomic():
         _lock_instructor(session.instructor)
+        # With the slots locked, no booking can land between the check and the delete.
+        list(TimeSlot.objects.select_for_update().filter(session=session).order_by("pk"))
         if Booking.objects.filter(time_slot__session=session).exists():
             raise HasBookingsError(
                 _("This session holds bookings and cannot be deleted; booking history is kept.")

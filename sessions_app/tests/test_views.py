@@ -556,6 +556,22 @@ class SessionUpdateViewTests(SessionApiTestCase):
                 )
                 self.assertEqual(session.time_slots.count(), 2)
 
+    def test_put_without_a_description_clears_it(self):
+        response = self.client.put(
+            detail_url(self.session.pk), {"title": "Morning Yoga", "category": "yoga"}
+        )
+
+        self.assertEqual(response.status_code, status.HTTP_200_OK, response.content)
+        self.assertEqual(Session.objects.get().description, "")
+
+    def test_patch_without_a_description_keeps_it(self):
+        response = self.client.patch(detail_url(self.session.pk), {"title": "Dawn Yoga"})
+
+        self.assertEqual(response.status_code, status.HTTP_200_OK, response.content)
+        self.assertEqual(
+            Session.objects.values_list("title", "description").get(), ("Dawn Yoga", "Hatha")
+        )
+
     def test_update_ignores_an_instructor_given_in_the_body(self):
         other = InstructorFactory()
 
@@ -1131,6 +1147,7 @@ class PublicListViewTests(SessionApiTestCase):
             "date_from": "tomorrow",
             "date_to": "2027-02-30",
             "search": "y" * 101,
+            "available": "maybe",
         }
         TimeSlotFactory()
         for name, value in cases.items():
