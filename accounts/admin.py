@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from sessions_app.admin import TimetableAdminMixin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -25,7 +26,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(TimetableAdminMixin, BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = ["email", "name", "role", "timezone", "is_staff", "is_active", "date_joined"]

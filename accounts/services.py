@@ -19,6 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
+from sessions_app.cache import timetable_changed
 from studio.errors import (
     ForbiddenError,
     InvalidCredentialsError,
@@ -132,6 +133,8 @@ def user_update(*, user: User, name: str | None = None, timezone: str | None = N
         fields.append("timezone")
     if fields:
         user.save(update_fields=fields)
+        if "name" in fields and user.is_instructor:
+            timetable_changed()  # the public timetable shows instructors' names
     return user
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
+from sessions_app.cache import timetable_changed
 from sessions_app.models import TimeSlot
 from studio.errors import (
     AlreadyBookedError,
@@ -60,6 +61,7 @@ def booking_create(*, client: User, time_slot_id: int) -> Booking:
         except IntegrityError:
             raise AlreadyBookedError() from None
         TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+        timetable_changed()
     return booking
 
 
@@ -81,5 +83,6 @@ def booking_cancel(*, booking: Booking) -> Booking:
         )
         if cancelled:
             TimeSlot.objects.filter(pk=booking.time_slot_id).update(booked=F("booked") - 1)
+            timetable_changed()
     booking.refresh_from_db()
     return booking

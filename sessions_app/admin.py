@@ -4,7 +4,28 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sessions_app import services
+from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot
+
+
+class TimetableAdminMixin:
+    """Edits in the admin reach the public timetable's next read at once."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        timetable_changed()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        timetable_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        timetable_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        timetable_changed()
 
 
 class TimeSlotInline(admin.TabularInline):
@@ -24,7 +45,7 @@ class TimeSlotInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(TimetableAdminMixin, admin.ModelAdmin):
     list_display = ["title", "instructor", "category", "created_at"]
     list_filter = ["category", "instructor"]
     search_fields = ["title", "description"]
@@ -33,7 +54,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeSlot)
-class TimeSlotAdmin(admin.ModelAdmin):
+class TimeSlotAdmin(TimetableAdminMixin, admin.ModelAdmin):
     list_display = ["session", "start", "end", "capacity", "booked", "available", "status"]
     list_filter = ["is_cancelled", "start", "session__category"]
     search_fields = ["session__title"]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
+from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot
 from studio.errors import (
     CapacityBelowBookedError,
@@ -117,6 +118,7 @@ def session_create(
             instructor=instructor, title=title, description=description, category=category
         )
         TimeSlot.objects.bulk_create(_new_slots(session, time_slots))
+        timetable_changed()
     return session
 
 
@@ -133,6 +135,7 @@ def session_update(*, session: Session, data: dict[str, Any]) -> Session:
             _replace_slots(session, data["time_slots"])
         # Only what this request changes, so concurrent edits of other fields stay.
         session.save(update_fields=[*fields, "updated_at"])
+        timetable_changed()
     return session
 
 
@@ -200,6 +203,7 @@ def session_delete(*, session: Session) -> None:
                 _("This session holds bookings and cannot be deleted; booking history is kept.")
             )
         session.delete()
+        timetable_changed()
 
 
 def time_slot_cancel(*, time_slot: TimeSlot) -> int:
@@ -217,5 +221,6 @@ def time_slot_cancel(*, time_slot: TimeSlot) -> int:
         slot.cancelled_at = cancelled_at
         slot.booked = 0
         slot.save(update_fields=["is_cancelled", "cancelled_at", "booked"])
+        timetable_changed()
     time_slot.refresh_from_db()
     return count

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsInstructor
 from sessions_app import selectors, services
+from sessions_app.cache import cached_answer
 from sessions_app.filters import PublicSessionFilter
 from sessions_app.models import Session
 from sessions_app.permissions import IsSessionOwner
@@ -91,3 +92,11 @@ class PublicSessionViewSet(
     filterset_class = PublicSessionFilter
     lookup_value_regex = r"\d+"
     queryset = Session.objects.all()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        build = super().list
+        return Response(cached_answer(request, lambda: build(request, *args, **kwargs).data))
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        build = super().retrieve
+        return Response(cached_answer(request, lambda: build(request, *args, **kwargs).data))

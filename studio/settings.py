@@ -187,6 +187,12 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # The suite signs in far more often than a person; its own throttle tests
 # set the rate they test.
 STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "1000/min" if RUNNING_TESTS else "20/min")
+# How long a public timetable answer may be cached; every write that changes
+# the timetable makes the cached answers stale at once. The suite turns the
+# cache on in the tests that are about it.
+STUDIO_TIMETABLE_CACHE_SECONDS = env_int(
+    "STUDIO_TIMETABLE_CACHE_SECONDS", 0 if RUNNING_TESTS else 300
+)
 STUDIO_PASSWORD_RESET_URL = env_str(
     "STUDIO_PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password/?uid={uid}&token={token}"
 )

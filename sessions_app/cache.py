@@ -1,0 +1,64 @@
+"""The public timetable's answers, cached through Django's cache framework.
+
+An answer is cached under the timetable revision, the request's absolute URI
+and its viewing zone. Every write the public can see calls
+`timetable_changed()`, which moves the revision on once the write commits, so
+no worker serves the old answer after that. An answer also lapses when the
+earliest upcoming slot starts, since the timetable then changes by time alone.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.timezone import now
+
+from sessions_app.models import TimeSlot, TimetableRevision
+from studio import timezones
+
+KEY_PREFIX = "timetable"
+
+
+def timetable_revision() -> int:
+    return TimetableRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+
+
+def _bump() -> None:
+    if not TimetableRevision.objects.filter(pk=1).update(number=F("number") + 1):
+        try:
+            with transaction.atomic():
+                TimetableRevision.objects.create(pk=1, number=1)
+        except IntegrityError:  # another worker made it meanwhile
+            TimetableRevision.objects.filter(pk=1).update(number=F("number") + 1)
+
+
+def timetable_changed() -> None:
+    """Call from any write that the public timetable shows."""
+    transaction.on_commit(_bump)
+
+
+def _seconds_to_live() -> int:
+    """Until the earliest upcoming slot starts, and at most the setting."""
+    limit = settings.STUDIO_TIMETABLE_CACHE_SECONDS
+    first = TimeSlot.objects.upcoming().order_by("start").values_list("start", flat=True).first()
+    if first is None:
+        return limit
+    return max(1, min(limit, int((first - now()) / timedelta(seconds=1))))
+
+
+def cached_answer(request, build: Callable[[], dict]) -> dict:
+    """The cached body for this request, or `build()`'s, cached for the next."""
+    if settings.STUDIO_TIMETABLE_CACHE_SECONDS <= 0:
+        return build()
+    identity = f"{request.build_absolute_uri()}|{timezones.viewing_zone(request).key}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()
+    key = f"{KEY_PREFIX}:{timetable_revision()}:{digest}"
+    body = cache.get(key)
+    if body is None:
+        body = build()
+        cache.set(key, body, _seconds_to_live())
+    return body

@@ -1,0 +1,188 @@
+"""The public timetable cache: fast repeated reads, never a stale one after a write."""
+
+from datetime import timedelta
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+from django.test import TransactionTestCase, override_settings
+from django.utils.timezone import localtime, now
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings.services import booking_create
+from sessions_app import cache as timetable_cache
+from sessions_app import services
+from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
+
+PUBLIC = "/api/public/sessions/"
+
+
+def signed_in(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
+    return client
+
+
+def slot_of(body: dict) -> dict:
+    return body["results"][0]["time_slots"][0]
+
+
+@override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
+class TimetableCacheTests(TransactionTestCase):
+    """Real commits (TransactionTestCase), so the revision moves as it does in production."""
+
+    def setUp(self):
+        cache.clear()
+        self.instructor = InstructorFactory(name="Priya")
+        self.session = SessionFactory(instructor=self.instructor, title="Morning Yoga")
+        self.slot = TimeSlotFactory(session=self.session, capacity=3)
+        self.reader = APIClient()
+        self.booker = ClientFactory()
+
+    def read(self, path=PUBLIC, **params) -> dict:
+        response = self.reader.get(path, params)
+        self.assertEqual(response.status_code, 200, response.content)
+        return response.json()
+
+    def test_a_repeated_read_is_served_from_the_cache(self):
+        first = self.read()
+        with self.assertNumQueries(1):  # the timetable revision, nothing else
+            second = self.read()
+        self.assertEqual(first, second)
+
+    def test_a_booking_by_one_client_shows_in_the_next_read_of_another(self):
+        self.assertEqual(slot_of(self.read())["booked"], 0)
+
+        response = signed_in(self.booker).post("/api/bookings/", {"time_slot": self.slot.pk})
+
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(slot_of(self.read())["booked"], 1)
+
+    def test_a_cancellation_shows_in_the_next_read(self):
+        booking = booking_create(client=self.booker, time_slot_id=self.slot.pk)
+        self.assertEqual(slot_of(self.read())["available"], 2)
+
+        response = signed_in(self.booker).post(f"/api/bookings/{booking.pk}/cancel/")
+
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(slot_of(self.read())["available"], 3)
+
+    def test_a_slot_change_shows_in_the_next_read(self):
+        self.read()
+        item = {
+            "id": self.slot.pk,
+            "start": self.slot.start.isoformat(),
+            "end": self.slot.end.isoformat(),
+            "capacity": 9,
+        }
+
+        response = signed_in(self.instructor).patch(
+            f"/api/sessions/{self.session.pk}/", {"time_slots": [item]}, format="json"
+        )
+
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(slot_of(self.read())["capacity"], 9)
+
+    def test_a_new_session_shows_in_the_next_read(self):
+        self.assertEqual(self.read()["count"], 1)
+        start = now() + timedelta(days=3)
+        body = {
+            "title": "Zumba",
+            "category": "zumba",
+            "time_slots": [
+                {
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(hours=1)).isoformat(),
+                    "capacity": 5,
+                }
+            ],
+        }
+
+        response = signed_in(self.instructor).post("/api/sessions/", body, format="json")
+
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(self.read()["count"], 2)
+
+    def test_a_deleted_session_leaves_the_next_read(self):
+        self.assertEqual(self.read()["count"], 1)
+
+        response = signed_in(self.instructor).delete(f"/api/sessions/{self.session.pk}/")
+
+        self.assertEqual(response.status_code, 204, response.content)
+        self.assertEqual(self.read()["count"], 0)
+
+    def test_a_slot_the_studio_cancels_leaves_the_next_read(self):
+        self.read(f"{PUBLIC}{self.session.pk}/")
+
+        services.time_slot_cancel(time_slot=self.slot)
+
+        response = self.reader.get(f"{PUBLIC}{self.session.pk}/")
+        self.assertEqual(response.status_code, 404)
+
+    def test_an_instructor_renaming_shows_in_the_next_read(self):
+        self.assertEqual(self.read()["results"][0]["instructor"]["name"], "Priya")
+
+        response = signed_in(self.instructor).patch("/api/me/", {"name": "Priya S."})
+
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(self.read()["results"][0]["instructor"]["name"], "Priya S.")
+
+    def test_a_slot_edited_in_the_admin_shows_in_the_next_read(self):
+        self.read()
+        staff = get_user_model().objects.create_superuser(
+            email="boss@studio.example", password="Very-Strong-99", name="Boss"
+        )
+        admin = APIClient()
+        admin.force_login(staff)
+        start, end = localtime(self.slot.start), localtime(self.slot.end)  # the admin's zone
+        form = {
+            "session": self.session.pk,
+            "start_0": start.strftime("%Y-%m-%d"),
+            "start_1": start.strftime("%H:%M:%S"),
+            "end_0": end.strftime("%Y-%m-%d"),
+            "end_1": end.strftime("%H:%M:%S"),
+            "capacity": 7,
+        }
+        response = admin.post(
+            f"/admin/sessions_app/timeslot/{self.slot.pk}/change/", form, format="multipart"
+        )
+
+        self.assertEqual(response.status_code, 302, response.content[:500])
+        self.assertEqual(slot_of(self.read())["capacity"], 7)
+
+    def test_each_viewing_zone_gets_its_own_answer(self):
+        india = slot_of(self.read())["timezone"]
+        new_york = slot_of(self.read(tz="America/New_York"))["timezone"]
+        self.assertEqual((india, new_york), ("Asia/Kolkata", "America/New_York"))
+
+    def test_a_worker_with_its_own_cache_never_serves_its_old_answer_after_a_write(self):
+        worker_one, worker_two = LocMemCache("worker-1", {}), LocMemCache("worker-2", {})
+        with mock.patch.object(timetable_cache, "cache", worker_one):
+            self.assertEqual(slot_of(self.read())["booked"], 0)
+        with mock.patch.object(timetable_cache, "cache", worker_two):
+            signed_in(self.booker).post("/api/bookings/", {"time_slot": self.slot.pk})
+        with mock.patch.object(timetable_cache, "cache", worker_one):
+            self.assertEqual(slot_of(self.read())["booked"], 1)
+
+
+class TimeToLiveTests(TransactionTestCase):
+    @override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
+    def test_an_answer_lives_until_the_earliest_upcoming_slot_starts(self):
+        TimeSlotFactory(start=now() + timedelta(seconds=90))
+        TimeSlotFactory(start=now() + timedelta(seconds=30), is_cancelled=True)
+        self.assertIn(timetable_cache._seconds_to_live(), range(85, 91))
+
+    @override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
+    def test_an_answer_lives_at_most_the_setting(self):
+        TimeSlotFactory(start=now() + timedelta(days=2))
+        self.assertEqual(timetable_cache._seconds_to_live(), 300)
+
+    @override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=0)
+    def test_a_zero_setting_turns_the_cache_off(self):
+        TimeSlotFactory()
+        APIClient().get(PUBLIC)
+        with self.assertNumQueries(3):  # count, sessions, slots: built afresh
+            APIClient().get(PUBLIC)
