@@ -6,6 +6,7 @@ from rest_framework.settings import api_settings
 from accounts.models import User
 from bookings.models import BookingStatus
 from sessions_app.models import MAX_CAPACITY, MIN_CAPACITY, Category, Session, SlotStatus, TimeSlot
+from studio import timezones
 from studio.serializers import ViewingZoneField, ZonedDateTimeField
 
 
@@ -38,6 +39,24 @@ class TimeSlotSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = fields
+
+    def to_representation(self, slot: TimeSlot) -> dict:
+        # The fields above describe the object (and the schema); the dict is
+        # built directly because timetables hold many slots and DRF's
+        # field-by-field path costs most of a list page's time.
+        zone = timezones.viewing_zone(self.context.get("request"))
+        return {
+            "id": slot.pk,
+            "session": slot.session_id,
+            "start": timezones.render(slot.start, zone),
+            "end": timezones.render(slot.end, zone),
+            "timezone": zone.key,
+            "capacity": slot.capacity,
+            "booked": slot.booked,
+            "available": slot.available,
+            "is_full": slot.is_full,
+            "status": slot.status,
+        }
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -80,6 +99,25 @@ class OwnerTimeSlotSerializer(TimeSlotSerializer):
     class Meta(TimeSlotSerializer.Meta):
         fields = [*TimeSlotSerializer.Meta.fields, "bookings"]
         read_only_fields = fields
+
+    def to_representation(self, slot: TimeSlot) -> dict:
+        zone = timezones.viewing_zone(self.context.get("request"))
+        return {
+            **super().to_representation(slot),
+            "bookings": [
+                {
+                    "id": booking.pk,
+                    "status": booking.status,
+                    "created_at": timezones.render(booking.created_at, zone),
+                    "client": {
+                        "id": booking.client.pk,
+                        "name": booking.client.name,
+                        "email": booking.client.email,
+                    },
+                }
+                for booking in slot.bookings.all()
+            ],
+        }
 
 
 class SessionDetailSerializer(SessionSerializer):
