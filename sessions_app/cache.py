@@ -15,7 +15,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.timezone import now
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 from sessions_app.models import TimeSlot, TimetableRevision
 from studio import timezones
@@ -50,15 +54,18 @@ def _seconds_to_live() -> int:
     return max(1, min(limit, int((first - now()) / timedelta(seconds=1))))
 
 
-def cached_answer(request, build: Callable[[], dict]) -> dict:
-    """The cached body for this request, or `build()`'s, cached for the next."""
+def cached_response(request, build: Callable[[], Response]) -> HttpResponseBase:
+    """The cached answer to this request, or `build()`'s, kept for the next.
+
+    The answer is kept rendered, so a cached read costs a cache lookup and the
+    revision query, not a serialization."""
     if settings.STUDIO_TIMETABLE_CACHE_SECONDS <= 0:
         return build()
     identity = f"{request.build_absolute_uri()}|{timezones.viewing_zone(request).key}"
     digest = hashlib.sha256(identity.encode()).hexdigest()
     key = f"{KEY_PREFIX}:{timetable_revision()}:{digest}"
-    body = cache.get(key)
-    if body is None:
-        body = build()
-        cache.set(key, body, _seconds_to_live())
-    return body
+    content = cache.get(key)
+    if content is None:
+        content = JSONRenderer().render(build().data)
+        cache.set(key, content, _seconds_to_live())
+    return HttpResponse(content, content_type="application/json")

@@ -1,3 +1,4 @@
+from django.http.response import HttpResponseBase
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -6,7 +7,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsInstructor
 from sessions_app import selectors, services
-from sessions_app.cache import cached_answer
+from sessions_app.cache import cached_response
 from sessions_app.filters import PublicSessionFilter
 from sessions_app.models import Session
 from sessions_app.permissions import IsSessionOwner
@@ -93,10 +94,10 @@ class PublicSessionViewSet(
     lookup_value_regex = r"\d+"
     queryset = Session.objects.all()
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
+    def list(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().list
-        return Response(cached_answer(request, lambda: build(request, *args, **kwargs).data))
+        return cached_response(request, lambda: build(request, *args, **kwargs))
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+    def retrieve(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().retrieve
-        return Response(cached_answer(request, lambda: build(request, *args, **kwargs).data))
+        return cached_response(request, lambda: build(request, *args, **kwargs))
