@@ -31,7 +31,12 @@ def booking_create(*, client: User, time_slot_id: int) -> Booking:
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=client.pk).first()
-        slot = TimeSlot.objects.select_for_update().filter(pk=time_slot_id).first()
+        slot = (
+            TimeSlot.objects.select_for_update(of=("self",))
+            .select_related("session__instructor")
+            .filter(pk=time_slot_id)
+            .first()
+        )
         if slot is None:
             raise ValidationFailedError(
                 errors={"time_slot": [_("There is no time slot with this id.")]}
@@ -40,27 +45,31 @@ def booking_create(*, client: User, time_slot_id: int) -> Booking:
             raise SlotCancelledError()
         if slot.has_started:
             raise SlotExpiredError()
-        confirmed = Booking.objects.for_client(client).confirmed()
-        if confirmed.filter(time_slot=slot).exists():
-            raise AlreadyBookedError()
-        clash = (
-            confirmed.filter(time_slot__start__lt=slot.end, time_slot__end__gt=slot.start)
+        # One query for both rules: a confirmed booking on this very slot
+        # overlaps it too, and is the one that counts.
+        held = list(
+            Booking.objects.for_client(client)
+            .confirmed()
+            .filter(time_slot__start__lt=slot.end, time_slot__end__gt=slot.start)
             .select_related("time_slot__session")
-            .first()
         )
-        if clash is not None:
+        if any(booking.time_slot_id == slot.pk for booking in held):
+            raise AlreadyBookedError()
+        if held:
             raise TimeConflictError(
                 _("You hold a booking on %(title)s at the same time.")
-                % {"title": clash.time_slot.session.title}
+                % {"title": held[0].time_slot.session.title}
             )
         if slot.is_full:
             raise SlotFullError()
         try:
-            with transaction.atomic():
-                booking = Booking.objects.create(client=client, time_slot=slot)
+            booking = Booking.objects.create(client=client, time_slot=slot)
         except IntegrityError:
+            # The constraint on confirmed bookings caught a race the check
+            # above could not see; the transaction is rolled back.
             raise AlreadyBookedError() from None
         TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+        slot.booked += 1
         timetable_changed()
     return booking
 

@@ -35,7 +35,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = services.booking_create(
             client=request.user, time_slot_id=serializer.validated_data["time_slot"]
         )
-        return self._render(booking, status.HTTP_201_CREATED)
+        # The service hands back the booking with its slot, session and
+        # instructor loaded: nothing to read again.
+        return Response(self.get_serializer(booking).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: BookingSerializer})
     @action(detail=True, methods=["post"])

@@ -9,11 +9,11 @@ from sessions_app.models import Session, TimeSlot
 
 
 class TimetableAdminMixin:
-    """Edits in the admin reach the public timetable's next read at once."""
+    """Edits in the admin reach the public timetable's next read at once.
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        timetable_changed()
+    The revision moves after the object and its inlines are saved: last in
+    the admin's transaction, as `timetable_changed` asks.
+    """
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -2,9 +2,10 @@
 
 An answer is cached under the timetable revision, the request's absolute URI
 and its viewing zone. Every write the public can see calls
-`timetable_changed()`, which moves the revision on once the write commits, so
-no worker serves the old answer after that. An answer also lapses when the
-earliest upcoming slot starts, since the timetable then changes by time alone.
+`timetable_changed()`, which moves the revision on in the write's own
+transaction, so no worker serves the old answer once the write has committed.
+An answer also lapses when the earliest upcoming slot starts, since the
+timetable then changes by time alone.
 """
 
 import hashlib
@@ -41,8 +42,13 @@ def _bump() -> None:
 
 
 def timetable_changed() -> None:
-    """Call from any write that the public timetable shows."""
-    transaction.on_commit(_bump)
+    """Call at the end of any write that the public timetable shows.
+
+    The revision moves in the same transaction, so it commits with the write
+    or not at all. Its row stays locked until then: call this last, after
+    every other lock the transaction takes, so no two writers can deadlock on it.
+    """
+    _bump()
 
 
 def _seconds_to_live() -> int:
