@@ -1,0 +1,673 @@
+"""Writes docs/PERFORMANCE.md from the saved runs in bench/results/*.json.
+
+    .venv/bin/python bench/report.py
+
+bench/load.py calls it after every run, so the document always shows the
+latest run of each database and scale. It is regenerated whole each time;
+only the block between the `analysis` markers is carried over by hand.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+
+READ_TARGET = 3.0  # every read's median within 3x of /api/health/'s
+POST_TARGET = 4.0  # POST /api/bookings/ within 4x
+CACHED_TARGET = 1.5  # the (cached) public list within 1.5x
+GROWTH_TARGET = 1.3  # each read at 100,000 slots within 1.3x of 1,000 slots
+MEMORY_TARGET_MB = 150.0
+FLAT_SHARE = 0.05  # "flat": RSS at the end within 5% of RSS after 2,000 requests
+FLAT_FROM = 2_000
+MARGIN = 0.10  # a ratio within 10% of its limit is called marginal
+BUSY_WARNING = 0.15  # CPU share of other work around a run above which it is flagged
+
+SMALL, LARGE = 1_000, 100_000
+DATABASES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+ANALYSIS_START = "<!-- analysis:start -->"
+ANALYSIS_END = "<!-- analysis:end -->"
+DEFAULT_ANALYSIS = "(No analysis written yet.)"
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+# --- figures and verdicts ------------------------------------------------------------
+
+
+def ratio(result: dict, key: str) -> float | None:
+    health = result["reads"]["health"]["median_ms"]
+    row = result["post"] if key == "post" else result["reads"][key]
+    if not health or row["median_ms"] is None:
+        return None
+    return row["median_ms"] / health
+
+
+def verdict(value: float | None, limit: float) -> str:
+    """met or missed; "(marginal)" within MARGIN of the limit, where the
+    run-to-run spread of this machine can tip it either way."""
+    if value is None:
+        return "n/a"
+    word = "met" if value <= limit else "missed"
+    if abs(value - limit) <= limit * MARGIN:
+        word += " (marginal)"
+    return word
+
+
+def read_keys(result: dict) -> list[str]:
+    return [e["key"] for e in result["endpoints"] if e["key"] != "health"]
+
+
+def label_of(result: dict, key: str) -> str:
+    if key == "post":
+        return "POST /api/bookings/"
+    return next(e["label"] for e in result["endpoints"] if e["key"] == key)
+
+
+def worst_read(result: dict) -> str | None:
+    """The read with the highest median ÷ health, when it misses the 3x target."""
+    ratios = {key: ratio(result, key) or 0 for key in read_keys(result)}
+    key = max(ratios, key=ratios.get)
+    return key if ratios[key] > READ_TARGET else None
+
+
+def targets_of(result: dict, key: str) -> str:
+    parts = []
+    r = ratio(result, key)
+    if key == "health":
+        return "reference"
+    if key == "post":
+        parts.append(f"≤{POST_TARGET:g}x: {verdict(r, POST_TARGET)}")
+    else:
+        parts.append(f"≤{READ_TARGET:g}x: {verdict(r, READ_TARGET)}")
+    if key == "list":
+        parts.append(f"cached ≤{CACHED_TARGET:g}x: {verdict(r, CACHED_TARGET)}")
+    return "; ".join(parts)
+
+
+def memory_figures(memory: dict) -> dict:
+    """Peak RSS of any worker, and each worker's RSS after FLAT_FROM
+    requests against the end."""
+    samples = memory["samples"]
+    last = samples[-1]["workers"]
+    early = next((s for s in samples if s["requests"] >= FLAT_FROM), samples[0])["workers"]
+    peak = max((w["hwm"] or 0) for w in last.values() if w) if last else None
+    growth = {}
+    for pid, now in last.items():
+        then = early.get(pid)
+        if now and then and then["rss"]:
+            growth[pid] = (then["rss"], now["rss"])
+    worst = max(growth.values(), key=lambda pair: pair[1] - pair[0]) if growth else None
+    flat = bool(growth) and all(b <= a * (1 + FLAT_SHARE) for a, b in growth.values())
+    trend = [round(max((w["rss"] or 0) for w in s["workers"].values() if w), 1) for s in samples]
+    return {
+        "peak": peak,
+        "early": worst[0] if worst else None,
+        "end": worst[1] if worst else None,
+        "flat": flat and not memory["workers_restarted"],
+        "trend": trend,
+    }
+
+
+def growth_rows(small: dict, large: dict) -> list[tuple]:
+    rows = []
+    for key in ["health", *read_keys(large)]:
+        if key not in small["reads"]:
+            continue
+        a = small["reads"][key]["median_ms"]
+        b = large["reads"][key]["median_ms"]
+        g = b / a if a and b else None
+        rows.append((key, a, b, g, ratio(small, key), ratio(large, key)))
+    return rows
+
+
+# --- text ------------------------------------------------------------------------------
+
+
+def fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}"
+
+
+def table_rows(result: dict) -> list[list[str]]:
+    rows = []
+    for key in ["health", *read_keys(result), "post"]:
+        row = result["post"] if key == "post" else result["reads"][key]
+        r = ratio(result, key)
+        rows.append(
+            [
+                label_of(result, key),
+                fmt(row["requests"]),
+                fmt(row["errors"]),
+                fmt(row["median_ms"], 2),
+                fmt(row["p95_ms"], 2),
+                fmt(row["rps"]),
+                f"{r:.2f}x" if r is not None else "–",
+                targets_of(result, key),
+            ]
+        )
+    return rows
+
+
+HEADER = ["endpoint", "requests", "errors", "median ms", "p95 ms", "req/s", "÷ health", "target"]
+
+
+def text_table(result: dict) -> str:
+    rows = [HEADER, *table_rows(result)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = [
+        f"{DATABASES[result['database']]}, {result['slots']:,} slots "
+        f"({result['settings']['workers']} workers, concurrency "
+        f"{result['settings']['concurrency']}, cache {result['cache']})"
+    ]
+    for n, row in enumerate(rows):
+        cells = [
+            cell.ljust(widths[i]) if i in (0, 7) else cell.rjust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    c = result["contention"]
+    lines.append(
+        f"contention: {c['total']['requests']} POSTs in {len(c['rounds'])} rounds, "
+        f"{fmt(c['total']['rps'])} req/s ({contention_ratio(result):.2f}x uncontended), "
+        f"{c['created']} booked of {c['expected_created']} seats, "
+        f"seats {'sound' if contention_sound(c) else 'WRONG'} "
+        f"(max {c['max_confirmed_per_slot']} of {c['capacity']}), "
+        f"errors: {c['total']['errors']}"
+    )
+    m = memory_figures(result["memory"])
+    lines.append(
+        f"memory: peak worker RSS {fmt(m['peak'])} MB, {fmt(m['early'])} MB after "
+        f"{FLAT_FROM:,} requests -> {fmt(m['end'])} MB after {result['memory']['requests']:,} "
+        f"({'flat' if m['flat'] else 'growing'}), errors: {result['memory']['errors']}"
+    )
+    for key in ["health", *read_keys(result), "post"]:
+        row = result["post"] if key == "post" else result["reads"][key]
+        for sample in row["error_samples"]:
+            lines.append(f"error in {label_of(result, key)}: {sample}")
+    return "\n".join(lines)
+
+
+def contention_sound(c: dict) -> bool:
+    """No slot over capacity, every `booked` column equal to its confirmed
+    bookings, and every 201 answer a booking in the database."""
+    return not (c["oversold_slots"] or c["booked_column_drift"] or c["answers_vs_rows_mismatch"])
+
+
+def contention_ratio(result: dict) -> float:
+    c, p = result["contention"]["total"]["rps"], result["post"]["rps"]
+    return c / p if c and p else 0.0
+
+
+# --- markdown -------------------------------------------------------------------------
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def run_name(result: dict) -> str:
+    return f"{DATABASES[result['database']]}, {result['slots']:,} slots"
+
+
+def load_results() -> list[dict]:
+    results = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))]
+    order = list(DATABASES)
+    return sorted(results, key=lambda r: (order.index(r["database"]), r["slots"]))
+
+
+def summary_section(results: list[dict]) -> str:
+    header = ["target", *[run_name(r) for r in results]]
+    rows = []
+
+    def worst_cell(result: dict, keys: list[str], limit: float) -> str:
+        pairs = [(ratio(result, k), k) for k in keys]
+        pairs = [(r, k) for r, k in pairs if r is not None]
+        if not pairs:
+            return "n/a"
+        r, k = max(pairs)
+        if len(keys) == 1:
+            return f"**{verdict(r, limit)}** ({r:.2f}x)"
+        return f"**{verdict(r, limit)}** (worst {r:.2f}x, {label_of(result, k)})"
+
+    rows.append(
+        [f"every read's median ≤ {READ_TARGET:g}x health"]
+        + [worst_cell(r, read_keys(r), READ_TARGET) for r in results]
+    )
+    rows.append(
+        [f"POST /api/bookings/ ≤ {POST_TARGET:g}x health"]
+        + [worst_cell(r, ["post"], POST_TARGET) for r in results]
+    )
+    rows.append(
+        [f"cached public list ≤ {CACHED_TARGET:g}x health"]
+        + [worst_cell(r, ["list"], CACHED_TARGET) for r in results]
+    )
+    growth = []
+    for r in results:
+        small = next(
+            (s for s in results if s["database"] == r["database"] and s["slots"] == SMALL), None
+        )
+        if r["slots"] != LARGE or small is None:
+            growth.append("–" if r["slots"] == SMALL else "n/a (no 1,000-slot run)")
+            continue
+        grown = {row[0]: row[3] for row in growth_rows(small, r) if row[0] != "health" and row[3]}
+        key = max(grown, key=grown.get)
+        g = grown[key]
+        growth.append(f"**{verdict(g, GROWTH_TARGET)}** (worst {g:.2f}x, {label_of(r, key)})")
+    rows.append([f"each read at 100,000 slots ≤ {GROWTH_TARGET:g}x of 1,000 slots", *growth])
+    mem = []
+    for r in results:
+        m = memory_figures(r["memory"])
+        ok = m["peak"] is not None and m["peak"] < MEMORY_TARGET_MB and m["flat"]
+        mem.append(
+            f"**{'met' if ok else 'missed'}** (peak {fmt(m['peak'])} MB, "
+            f"{'flat' if m['flat'] else 'growing'})"
+        )
+    rows.append([f"worker memory < {MEMORY_TARGET_MB:g} MB and flat", *mem])
+    seats = []
+    for r in results:
+        c = r["contention"]
+        sound = (
+            contention_sound(c)
+            and not r["post"]["seats"]["oversold"]
+            and not r["post"]["seats"]["booked_column_drift"]
+        )
+        seats.append(
+            f"**{'met' if sound else 'missed'}** (max {c['max_confirmed_per_slot']} "
+            f"of {c['capacity']} seats)"
+        )
+    rows.append(["no seat oversold under contention", *seats])
+    errors = []
+    for r in results:
+        n = (
+            sum(row["errors"] for row in r["reads"].values())
+            + r["post"]["errors"]
+            + r["contention"]["total"]["errors"]
+            + r["memory"]["errors"]
+        )
+        errors.append("none" if n == 0 else f"**{n} failed requests**")
+    rows.append(["unexpected answers", *errors])
+    return md_table(header, rows)
+
+
+def machine_section(results: list[dict]) -> str:
+    latest = max(results, key=lambda r: r["when"])
+    m = latest["machine"]
+    pg = next(
+        (r["machine"].get("postgresql") for r in results if "postgresql" in r["machine"]), "?"
+    )
+    redis = next((r["machine"].get("redis") for r in results if "redis" in r["machine"]), None)
+    lines = [
+        f"- CPUs: {m['cpus']} (`nproc`), {m['cpu_model']}",
+        f"- Memory: {memory_total(m['memory'])}",
+        f"- Linux {m['kernel']}",
+        f"- Python {m['python']}, Django {m['django']}, gunicorn {m['gunicorn']}",
+        f"- PostgreSQL {pg}, SQLite {m['sqlite']}" + (f", Redis {redis}" if redis else ""),
+        "- Server and load generator share the machine: the load generator's threads "
+        "take CPU from the workers, which is why absolute figures are modest and why every "
+        "figure is also given as a ratio to `/api/health/` measured in the same run.",
+    ]
+    return "\n".join(lines)
+
+
+def memory_total(text: str) -> str:
+    """MemTotal of /proc/meminfo ("24684092 kB") in GiB."""
+    try:
+        return f"{int(text.split()[0]) / 1024 / 1024:.1f} GiB (MemTotal {text})"
+    except (ValueError, IndexError):
+        return text
+
+
+def how_section(results: list[dict]) -> str:
+    s = results[0]["settings"]
+    return f"""Everything, both databases at both scales (about 8 minutes on the machine above):
+
+```sh
+make bench
+```
+
+which runs, one after the other (each run can be run alone; `--help` lists the knobs):
+
+```sh
+.venv/bin/python bench/load.py --database sqlite --slots 1000
+.venv/bin/python bench/load.py --database sqlite --slots 100000
+.venv/bin/python bench/load.py --database postgres --slots 1000
+.venv/bin/python bench/load.py --database postgres --slots 100000
+```
+
+PostgreSQL runs use `postgres://postgres@127.0.0.1:5432/studio_bench` (created
+and dropped by the run; `--pg-url` to change) and Redis database 13 at
+127.0.0.1:6379 as the cache (`--redis-url`; emptied before and after); SQLite runs
+use a fresh file in a temporary directory and the local-memory cache. Each run
+saves `bench/results/<database>-<slots>.json` and regenerates this file
+(`.venv/bin/python bench/report.py` does only the latter).
+
+What a run does:
+
+- **Data.** `manage.py migrate` and `manage.py seed_load --sessions <slots/10>
+  --slots-per-session 10 --clients {s["clients"]}` (5 confirmed bookings per client on the
+  first instructor's upcoming slots; one instructor per 20 sessions, each
+  instructor's slots two hours apart, the first fifth in the past), then
+  `bench/inproc.py prepare` adds, through the ORM, {s["post_requests"]} clients without
+  bookings for the POST scenario, the contention clients and slots, and mints
+  their access tokens (signing {s["post_requests"]}+ clients in with PBKDF2 would take
+  minutes and is not what is measured). The seeded client and the first
+  instructor sign in through `POST /api/login/`.
+- **Server.** `gunicorn -c gunicorn.conf.py` on a free port of 127.0.0.1 with
+  `DJANGO_DEBUG` unset, a random `DJANGO_SECRET_KEY`,
+  `DJANGO_ALLOWED_HOSTS=127.0.0.1` and `STUDIO_AUTH_THROTTLE=1000000/min`
+  (sign-in is set-up, not load); workers as in `gunicorn.conf.py` (2 x CPUs + 1
+  = {s["workers"]} here), sync workers.
+- **Reads.** {s["warmup"]} unmeasured requests per endpoint, then {s["requests"]} measured
+  requests per endpoint from {s["concurrency"]} concurrent clients (threads, each with its
+  own `http.client` connection), in {s["rounds"]} interleaved rounds so that a slow
+  moment of the machine falls on every endpoint alike. Every answer's status
+  is checked, and one answer of each endpoint is checked for its content
+  (20 results a page, the client's bookings, the session's bookings). Times
+  are from sending the request to reading the whole answer, connect included
+  (a sync worker closes the connection after each answer). *req/s* is the
+  endpoint's requests over the wall time they took.
+  - *public list* is `/api/public/sessions/?page_size=20`, the same URL each
+    time: what the timetable cache serves. *filtered* adds
+    `category=yoga&available=true&date_from=<tomorrow>`.
+  - *uncached* rows add a query parameter that the API ignores (`&bench=<n>`),
+    new for every request, so no answer can come from the cache: the cost of
+    the first read after any booking, which moves the timetable on.
+  - *public detail* is the session of the soonest upcoming slot; *instructor
+    detail* the first instructor's session with the most bookings, read with
+    the owner's token; *booking history* is `/api/bookings/?when=upcoming` of
+    a seeded client.
+- **POST /api/bookings/.** After the reads (a booking moves the timetable on
+  and so empties the cache), {s["post_requests"]} requests from as many different clients
+  holding no booking, at the same concurrency, spread over 100 upcoming slots
+  (4 per slot, within capacity), in {s["rounds"]} rounds, each after a chunk of
+  `/api/health/` (the health row counts both phases); every answer must be 201.
+  Afterwards the database is checked: each slot's `booked` column equals its
+  confirmed bookings, within capacity.
+- **Contention.** Rounds of 100 clients, each with its connection open,
+  released together by a barrier to book 10 fresh slots of 5 seats (10
+  clients per slot). Exactly 50 must get 201 and 50 `409 slot_full`; the
+  database is then checked slot by slot.
+- **Memory.** 10,000 mixed reads (health, pages 1 to 5 of the list, the
+  uncached list, the filtered list cached and uncached, 50 different public
+  details, instructor detail, booking history), in batches of 1,000; after
+  each batch every worker's `VmRSS` and `VmHWM` (peak) from
+  `/proc/<pid>/status`.
+- Server and load generator share the machine, so other work would skew the
+  figures: before the server starts, a run waits (up to 120 s,
+  `--wait-quiet`) until other work uses under 15% of the CPU, and it records
+  that share just before and after; a run above it is flagged in its section.
+- A run is bounded (`--timeout`, 900 s) and always stops gunicorn (its
+  process group) and drops its database."""
+
+
+def run_section(result: dict) -> str:
+    c = result["counts"]
+    g = result["git"]
+    tree = (
+        "clean tree"
+        if not g["uncommitted"]
+        else (f"uncommitted changes in {', '.join(g['uncommitted'][:6])}")
+    )
+    post_seats = result["post"]["seats"]
+    post_ok = not post_seats["oversold"] and not post_seats["booked_column_drift"]
+    lines = [
+        f"### {run_name(result)}",
+        "",
+        f"{result['when']}, commit `{g['commit']}` ({g['subject']}), {tree}. "
+        f"Data: {c['sessions']:,} sessions, {c['slots']:,} slots ({c['upcoming_slots']:,} "
+        f"upcoming), {c['users']:,} users, {c['bookings']:,} bookings. "
+        f"{result['settings']['workers']} workers, concurrency "
+        f"{result['settings']['concurrency']}, cache: {result['cache']}.",
+        "",
+        md_table(HEADER, table_rows(result)),
+        "",
+        f"POST seats checked in the database on {post_seats['slots']} slots: "
+        + ("booked = confirmed, within capacity." if post_ok else f"**wrong**: {post_seats}"),
+    ]
+    samples = [
+        f"- {label_of(result, key)}: {sample}"
+        for key in ["health", *read_keys(result), "post"]
+        for sample in (result["post"] if key == "post" else result["reads"][key])["error_samples"]
+    ]
+    if samples:
+        lines += ["", "Unexpected answers:", "", *samples]
+    if result.get("server_errors_logged"):
+        lines += ["", "**The server logged errors during this run.**"]
+    busy = result.get("machine_busy", {})
+    if max(busy.values(), default=0) > BUSY_WARNING:
+        lines += [
+            "",
+            f"**Other work used {busy['before']:.0%} of the CPU just before this run and "
+            f"{busy['after']:.0%} just after it; its figures may be skewed.**",
+        ]
+    return "\n".join(lines)
+
+
+def growth_section(results: list[dict]) -> str:
+    parts = []
+    for database, name in DATABASES.items():
+        small = next(
+            (r for r in results if r["database"] == database and r["slots"] == SMALL), None
+        )
+        large = next(
+            (r for r in results if r["database"] == database and r["slots"] == LARGE), None
+        )
+        if small is None or large is None:
+            continue
+        rows = []
+        for key, a, b, g, ra, rb in growth_rows(small, large):
+            target = (
+                "reference"
+                if key == "health"
+                else f"≤{GROWTH_TARGET:g}x: {verdict(g, GROWTH_TARGET)}"
+            )
+            rows.append(
+                [
+                    label_of(large, key),
+                    fmt(a, 2),
+                    fmt(b, 2),
+                    f"{g:.2f}x" if g else "–",
+                    f"{ra:.2f}x" if ra else "–",
+                    f"{rb:.2f}x" if rb else "–",
+                    target,
+                ]
+            )
+        header = [
+            "endpoint",
+            "median ms, 1,000 slots",
+            "median ms, 100,000 slots",
+            "growth",
+            "÷ health, 1,000",
+            "÷ health, 100,000",
+            "target",
+        ]
+        parts.append(f"### {name}\n\n{md_table(header, rows)}")
+    if not parts:
+        return "(Needs a run at 1,000 and one at 100,000 slots of the same database.)"
+    note = (
+        "Growth compares medians of two runs (two servers, minutes apart), so a few "
+        "per cent either way is noise; the ÷ health columns show the same reads "
+        "against each run's own baseline."
+    )
+    return "\n\n".join([note, *parts])
+
+
+def contention_section(results: list[dict]) -> str:
+    header = [
+        "run",
+        "requests",
+        "booked (201)",
+        "slot_full (409)",
+        "errors",
+        "median ms",
+        "p95 ms",
+        "req/s",
+        "uncontended POST req/s",
+        "ratio",
+        "max confirmed / capacity",
+        "seats",
+    ]
+    rows = []
+    for r in results:
+        c = r["contention"]
+        sound = contention_sound(c)
+        rows.append(
+            [
+                run_name(r),
+                f"{c['total']['requests']} ({len(c['rounds'])} x {c['clients']})",
+                f"{c['created']} of {c['expected_created']}",
+                fmt(c["slot_full"]),
+                fmt(c["total"]["errors"]),
+                fmt(c["total"]["median_ms"], 1),
+                fmt(c["total"]["p95_ms"], 1),
+                fmt(c["total"]["rps"]),
+                fmt(r["post"]["rps"]),
+                f"{contention_ratio(r):.2f}x",
+                f"{c['max_confirmed_per_slot']} / {c['capacity']}",
+                "sound" if sound else "**wrong**",
+            ]
+        )
+    return (
+        "Each round: 100 clients, connections open, released at once by a barrier on 10 "
+        "slots of 5 seats. *req/s* is the round's requests over the round's wall time "
+        "(first send to last answer), summed over rounds; the uncontended figure is the "
+        "POST scenario above (different clients on different slots, concurrency 8). "
+        "*seats* are checked in the database: per slot, confirmed bookings ≤ capacity, "
+        "the `booked` column = confirmed bookings, and one confirmed booking for each 201 "
+        "answer.\n\n" + md_table(header, rows)
+    )
+
+
+def memory_section(results: list[dict]) -> str:
+    header = [
+        "run",
+        "requests",
+        "errors",
+        "workers",
+        "peak RSS (VmHWM), MB",
+        f"RSS after {FLAT_FROM:,}, MB",
+        "RSS at the end, MB",
+        "largest worker's RSS every 1,000 requests, MB",
+        "< 150 MB and flat",
+    ]
+    rows = []
+    for r in results:
+        mem = r["memory"]
+        m = memory_figures(mem)
+        ok = m["peak"] is not None and m["peak"] < MEMORY_TARGET_MB and m["flat"]
+        rows.append(
+            [
+                run_name(r),
+                fmt(mem["requests"]),
+                fmt(mem["errors"]),
+                str(mem["worker_count"]) + (" (restarted!)" if mem["workers_restarted"] else ""),
+                fmt(m["peak"]),
+                fmt(m["early"]),
+                fmt(m["end"]),
+                " ".join(f"{v:g}" for v in m["trend"]),
+                "met" if ok else "**missed**",
+            ]
+        )
+    return (
+        f"*Flat* means every worker's RSS at the end is within {FLAT_SHARE:.0%} of its RSS after "
+        f"the first {FLAT_FROM:,} requests (the same worker, no restarts); the two RSS "
+        "columns show the worker that grew most.\n\n" + md_table(header, rows)
+    )
+
+
+def profile_section(results: list[dict]) -> str:
+    parts = []
+    for r in results:
+        p = r.get("profile")
+        if not p:
+            continue
+        queries = "\n".join(f"{q['ms']:>8.2f} ms  {q['sql'][:220]}" for q in p["queries"])
+        cprof = "\n".join(p["cprofile"][:22])
+        parts.append(
+            f"#### {run_name(r)}: {label_of(r, p['key'])}\n\n"
+            f"`{p['path']}` in-process through Django's test client (no HTTP, every URL "
+            f"new so nothing comes from the cache): {p['ms_per_request']:.1f} ms a request "
+            f"over {p['repeat']} requests, of which {p['ms_sql_per_request']:.1f} ms in SQL "
+            f"(timed around each statement's execute; on SQLite, rows fetched later are not "
+            f"in it) and the rest in Python (Django, DRF, serializers).\n\n"
+            f"SQL of one request:\n\n```\n{queries}\n```\n\n"
+            f"cProfile of {p['repeat']} requests, the functions with the most own time:"
+            f"\n\n```\n{cprof}\n```"
+        )
+    if not parts:
+        return "Every read met its target in every run; nothing was profiled."
+    return (
+        "For each run whose slowest read misses the 3x target, bench/load.py profiles "
+        "that read in-process (`bench/inproc.py profile`) after the server has stopped.\n\n"
+        + "\n\n".join(parts)
+    )
+
+
+def render(results: list[dict], analysis: str) -> str:
+    sections = [
+        "# Performance",
+        "This file is written by the benchmark in `bench/` (`make bench`); the figures below "
+        "are measured, not estimated. Re-running regenerates it whole; only the analysis "
+        "under *Where the time goes* (between two HTML comment markers) is written by hand "
+        "and kept.",
+        "## Targets",
+        "Targets are checked in the benchmark, not as timed tests. Ratios are medians over "
+        "the median of `GET /api/health/` (no authentication, one `SELECT 1`) on the same "
+        "server in the same run.",
+        summary_section(results),
+        "## Machine",
+        machine_section(results),
+        "## How to run",
+        how_section(results),
+        "## Results",
+        "median and p95 in milliseconds; ÷ health is the median over the median of "
+        "`/api/health/` in the same run.",
+        *[run_section(r) for r in results],
+        "## Growth: 1,000 to 100,000 slots",
+        growth_section(results),
+        "## Booking under contention",
+        contention_section(results),
+        "## Memory",
+        memory_section(results),
+        "## Where the time goes",
+        ANALYSIS_START + "\n" + analysis.strip() + "\n" + ANALYSIS_END,
+        "### Profiles",
+        profile_section(results),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def current_analysis() -> str:
+    try:
+        text = DOC.read_text()
+    except OSError:
+        return DEFAULT_ANALYSIS
+    start, end = f"\n{ANALYSIS_START}\n", f"\n{ANALYSIS_END}\n"
+    if start in text and end in text:
+        return text.split(start, 1)[1].split(end, 1)[0]
+    return DEFAULT_ANALYSIS
+
+
+def write() -> Path:
+    results = load_results()
+    if not results:
+        raise SystemExit("no results in bench/results/; run bench/load.py first")
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(render(results, current_analysis()))
+    return DOC
+
+
+if __name__ == "__main__":
+    out(f"wrote {write().relative_to(ROOT)}")
