@@ -39,7 +39,11 @@ class SessionViewSet(viewsets.ModelViewSet):
             return Session.objects.none()
         if self.action == "list":
             return selectors.session_list_for_instructor(instructor=self.request.user)
-        return selectors.session_detail_queryset()
+        if self.action == "retrieve":
+            return selectors.session_detail_queryset()
+        # Update and delete only need the session and its owner; the services
+        # read (and lock) the slots they change.
+        return Session.objects.select_related("instructor")
 
     def get_serializer_class(self):
         if self.action == "create":
