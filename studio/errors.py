@@ -28,6 +28,14 @@ class ValidationFailedError(StudioError):
     message = _("The request has invalid fields.")
 
 
+class BadRequestError(StudioError):
+    """A request too malformed to reach a view: a bad Host header, say."""
+
+    status = 400
+    code = "bad_request"
+    message = _("The request is malformed.")
+
+
 class InvalidTimezoneError(ValidationFailedError):
     code = "invalid_timezone"
     message = _("Unknown time zone; use an IANA name such as Asia/Kolkata.")
@@ -105,6 +113,12 @@ class CapacityBelowBookedError(ConflictError):
 class HasBookingsError(ConflictError):
     code = "has_bookings"
     message = _("This cannot be deleted because it holds bookings.")
+
+
+class RequestTooLargeError(StudioError):
+    status = 413
+    code = "request_too_large"
+    message = _("The request body is too large; an API request body is at most 256 KiB.")
 
 
 class ServiceUnavailableError(StudioError):

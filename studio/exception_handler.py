@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404, JsonResponse
@@ -152,6 +153,10 @@ def to_studio_error(exc: Exception) -> errors.StudioError | None:
         if hasattr(exc, "error_dict"):
             return errors.ValidationFailedError(errors=exc.message_dict)
         return errors.ValidationFailedError(errors={"non_field_errors": exc.messages})
+    if isinstance(exc, RequestDataTooBig):
+        return errors.RequestTooLargeError()
+    if isinstance(exc, SuspiciousOperation):
+        return errors.BadRequestError()
     if isinstance(exc, OperationalError):
         logger.warning("Database unavailable: %s", exc)
         return errors.ServiceUnavailableError()

@@ -142,6 +142,10 @@ USE_TZ = True
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
 
+# The largest body any form or API request needs is far smaller (a session
+# with 200 slots is about 20 KiB); anything over this is refused with 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Static files (admin, Swagger UI) are served by WhiteNoise from STATIC_ROOT
@@ -203,7 +207,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["studio.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "studio.pagination.StudioPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -15,5 +15,6 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
 ]
 
+handler400 = "studio.views.bad_request"
 handler404 = "studio.views.not_found"
 handler500 = "studio.views.server_error"

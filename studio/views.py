@@ -13,8 +13,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.errors import ForbiddenError, NotFoundError, ServiceUnavailableError, StudioError
-from studio.exception_handler import problem_response
+from studio.errors import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceUnavailableError,
+    StudioError,
+)
+from studio.exception_handler import problem_response, to_studio_error
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,12 @@ def api_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
         if match is not None and match.func is not api_not_found:
             message = _("No endpoint at %(path)s; did you mean %(path)s/?") % {"path": request.path}
     return problem_response(NotFoundError(message))
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(to_studio_error(exception) or BadRequestError())
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

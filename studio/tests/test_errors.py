@@ -1,5 +1,6 @@
 """The one error body: every failure of every kind answers in the contract's shape."""
 
+import io
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,6 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from studio import errors
+from studio.parsers import JSONParser
 from studio.views import csrf_failure
 
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
@@ -125,6 +127,23 @@ class ExceptionHandlerTests(APITestCase):
     def test_malformed_json_answers_parse_error(self):
         response = self.client.post("/api/nested/", "{not json", content_type="application/json")
         self.assertProblem(response, 400, "parse_error")
+
+    def test_json_nested_too_deeply_answers_parse_error(self):
+        response = self.client.post("/api/nested/", "[" * 100_000, content_type="application/json")
+        self.assertProblem(response, 400, "parse_error")
+
+    def test_oversized_body_answers_413_and_reaches_no_view(self):
+        body = json.dumps({"time_slots": [], "padding": "x" * 300_000})
+        response = self.client.post("/api/nested/", body, content_type="application/json")
+        self.assertProblem(response, 413, "request_too_large")
+
+    @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=64)
+    def test_parser_reads_no_more_than_the_limit_from_a_stream(self):
+        # A chunked body has no Content-Length for Django to check first.
+        stream = io.BytesIO(json.dumps({"padding": "x" * 1000}).encode())
+        with self.assertRaises(errors.RequestTooLargeError):
+            JSONParser().parse(stream)
+        self.assertEqual(stream.tell(), 65)
 
     def test_unsupported_media_type_answers_in_the_same_shape(self):
         response = self.client.post("/api/nested/", "a=b", content_type="text/plain")
