@@ -35,7 +35,7 @@ clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
 
 # Production: PostgreSQL, Redis and the rest from the environment as it is
-# (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, ...);
+# (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, STUDIO_JWT_SIGNING_KEY, ...);
 # debug stays off. Workers and bind address: gunicorn.conf.py.
 serve: install
 	$(BIN)/python manage.py migrate --noinput

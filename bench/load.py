@@ -750,6 +750,7 @@ def server_env(database_url: str, redis_url: str | None, port: int, workers: int
         {
             "DATABASE_URL": database_url,
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "STUDIO_JWT_SIGNING_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             # Sign-in is part of the set-up, not what is measured.
             "STUDIO_AUTH_THROTTLE": "1000000/min",

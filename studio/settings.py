@@ -27,6 +27,19 @@ if not SECRET_KEY:
     else:
         raise ConfigError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
 
+# JWTs are signed with their own key, so rotating one secret leaves the other
+# standing, and a leaked token key cannot forge sessions or reset links.
+JWT_SIGNING_KEY = env_str("STUDIO_JWT_SIGNING_KEY")
+if not JWT_SIGNING_KEY:
+    if DEBUG or RUNNING_TESTS:
+        JWT_SIGNING_KEY = "development-only-jwt-key-never-used-when-debug-is-off-0123456789"
+    else:
+        raise ConfigError("STUDIO_JWT_SIGNING_KEY must be set when DJANGO_DEBUG is off.")
+elif JWT_SIGNING_KEY == SECRET_KEY:
+    raise ConfigError("STUDIO_JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.")
+elif len(JWT_SIGNING_KEY) < 32:
+    raise ConfigError("STUDIO_JWT_SIGNING_KEY must be at least 32 characters long.")
+
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
@@ -223,7 +236,7 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env_str("STUDIO_JWT_SIGNING_KEY") or SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "CHECK_REVOKE_TOKEN": True,
 }

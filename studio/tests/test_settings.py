@@ -9,6 +9,8 @@ from django.test import SimpleTestCase
 
 PROJECT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "x7Qp9Lm2Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kc" * 2
+JWT_KEY = "jwt-" + "Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kcx7Qp9Lm2" * 2
+PRODUCTION_KEYS = {"DJANGO_SECRET_KEY": STRONG_KEY, "STUDIO_JWT_SIGNING_KEY": JWT_KEY}
 
 
 def run(code_or_args, **env):
@@ -34,8 +36,27 @@ class StartupTests(SimpleTestCase):
         )
 
     def test_debug_is_off_by_default(self):
-        result = run(SETUP + "print(settings.DEBUG)", DJANGO_SECRET_KEY=STRONG_KEY)
+        result = run(SETUP + "print(settings.DEBUG)", **PRODUCTION_KEYS)
         self.assertEqual(result.stdout.strip(), "False", result.stderr)
+
+    def test_server_refuses_to_start_without_a_jwt_signing_key_when_debug_is_off(self):
+        result = run(SETUP + "print(settings.DEBUG)", DJANGO_SECRET_KEY=STRONG_KEY)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(
+            result.stderr.strip(),
+            "studio: STUDIO_JWT_SIGNING_KEY must be set when DJANGO_DEBUG is off.",
+        )
+
+    def test_jwt_signing_key_must_be_its_own_long_key(self):
+        cases = {
+            STRONG_KEY: "studio: STUDIO_JWT_SIGNING_KEY must differ from DJANGO_SECRET_KEY.",
+            "short-key": "studio: STUDIO_JWT_SIGNING_KEY must be at least 32 characters long.",
+        }
+        for key, message in cases.items():
+            with self.subTest(key=key):
+                result = run(SETUP, DJANGO_SECRET_KEY=STRONG_KEY, STUDIO_JWT_SIGNING_KEY=key)
+                self.assertEqual(result.returncode, 1)
+                self.assertEqual(result.stderr.strip(), message)
 
     def test_debug_runs_without_a_secret_key(self):
         result = run(SETUP + "print(settings.DEBUG)", DJANGO_DEBUG="1")
@@ -71,9 +92,9 @@ class StartupTests(SimpleTestCase):
         result = run(
             SETUP + "print(settings.SIMPLE_JWT['SIGNING_KEY'])",
             DJANGO_DEBUG="1",
-            STUDIO_JWT_SIGNING_KEY="separate-signing-key",
+            STUDIO_JWT_SIGNING_KEY=JWT_KEY,
         )
-        self.assertEqual(result.stdout.strip(), "separate-signing-key")
+        self.assertEqual(result.stdout.strip(), JWT_KEY)
 
     def test_cors_is_closed_unless_origins_are_named(self):
         code = SETUP + "print(settings.CORS_ALLOWED_ORIGINS)"
@@ -92,7 +113,7 @@ class StartupTests(SimpleTestCase):
     def test_check_deploy_is_clean_with_production_settings(self):
         result = run(
             ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-            DJANGO_SECRET_KEY=STRONG_KEY,
+            **PRODUCTION_KEYS,
             DJANGO_HTTPS="1",
             DJANGO_ALLOWED_HOSTS="studio.example.com",
         )
