@@ -1,7 +1,9 @@
 """The public timetable's answers, cached through Django's cache framework.
 
-An answer is cached under the timetable revision, the request's absolute URI
-and its viewing zone. Every write the public can see calls
+An answer is cached under the timetable revision, the path, the query as the
+view reads it (validated, in a fixed order) and the viewing zone; a request
+with parameters the view does not read is answered uncached, so junk query
+strings cannot fill the cache. Every write the public can see calls
 `timetable_changed()`, which moves the revision on in the write's own
 transaction, so no worker serves the old answer once the write has committed.
 An answer also lapses when the earliest upcoming slot starts, since the
@@ -11,6 +13,7 @@ timetable then changes by time alone.
 import hashlib
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -60,14 +63,39 @@ def _seconds_to_live() -> int:
     return max(1, min(limit, int((first - now()) / timedelta(seconds=1))))
 
 
-def cached_response(request, build: Callable[[], Response]) -> HttpResponseBase:
-    """The cached answer to this request, or `build()`'s, kept for the next.
+def _query_key(request, view) -> str | None:
+    """The request's query as `view` reads it, or None when it carries a
+    parameter the view does not read, one twice, or a value its filters refuse."""
+    params = request.query_params
+    paginator = view.paginator
+    known = {
+        *view.filterset_class.base_filters,
+        paginator.page_query_param,
+        paginator.page_size_query_param,
+        timezones.QUERY_PARAM,
+    }
+    if any(name not in known or len(params.getlist(name)) > 1 for name in params):
+        return None
+    filterset = view.filterset_class(params, request=request)
+    if not filterset.is_valid():
+        return None
+    read = {name: value for name, value in filterset.form.cleaned_data.items() if value}
+    read["page"] = params.get(paginator.page_query_param, "1")
+    read["page_size"] = paginator.get_page_size(request)
+    return urlencode(sorted(read.items()))
+
+
+def cached_response(view, request, build: Callable[[], Response]) -> HttpResponseBase:
+    """The cached answer to this request of `view`, or `build()`'s, kept for the next.
 
     The answer is kept rendered, so a cached read costs a cache lookup and the
     revision query, not a serialization."""
     if settings.STUDIO_TIMETABLE_CACHE_SECONDS <= 0:
         return build()
-    identity = f"{request.build_absolute_uri()}|{timezones.viewing_zone(request).key}"
+    query = _query_key(request, view)
+    if query is None:
+        return build()
+    identity = f"{request.path}?{query}|{timezones.viewing_zone(request).key}"
     digest = hashlib.sha256(identity.encode()).hexdigest()
     key = f"{KEY_PREFIX}:{timetable_revision()}:{digest}"
     content = cache.get(key)

@@ -100,8 +100,8 @@ class PublicSessionViewSet(
 
     def list(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().list
-        return cached_response(request, lambda: build(request, *args, **kwargs))
+        return cached_response(self, request, lambda: build(request, *args, **kwargs))
 
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().retrieve
-        return cached_response(request, lambda: build(request, *args, **kwargs))
+        return cached_response(self, request, lambda: build(request, *args, **kwargs))

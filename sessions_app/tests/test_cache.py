@@ -186,3 +186,42 @@ class TimeToLiveTests(TransactionTestCase):
         APIClient().get(PUBLIC)
         with self.assertNumQueries(3):  # count, sessions, slots: built afresh
             APIClient().get(PUBLIC)
+
+
+@override_settings(
+    STUDIO_TIMETABLE_CACHE_SECONDS=300,
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+)
+class TimetableCacheKeyTests(TransactionTestCase):
+    """The cache holds one answer per query the timetable reads, whatever else the URL says.
+
+    Local memory whatever the suite's cache, so the test can count the keys."""
+
+    def setUp(self):
+        cache.clear()
+        TimeSlotFactory(session=SessionFactory(title="Morning Yoga"))
+        self.reader = APIClient()
+
+    def cached_keys(self) -> int:
+        return sum(1 for key in cache._cache if f":{timetable_cache.KEY_PREFIX}:" in key)
+
+    def test_the_same_query_written_differently_is_one_entry(self):
+        for query in [
+            "?category=yoga&page_size=20",
+            "?page_size=20&category=yoga",
+            "?category=yoga",
+            "?category=yoga&page=1",
+        ]:
+            with self.subTest(query=query):
+                self.assertEqual(self.reader.get(PUBLIC + query).status_code, 200)
+        self.assertEqual(self.cached_keys(), 1)
+
+    def test_unknown_or_repeated_parameters_are_answered_without_filling_the_cache(self):
+        for query in ["?junk=1", "?junk=2", "?category=yoga&category=pilates", "?Category=yoga"]:
+            with self.subTest(query=query):
+                self.assertEqual(self.reader.get(PUBLIC + query).status_code, 200)
+        self.assertEqual(self.cached_keys(), 0)
+
+    def test_a_refused_query_is_not_cached(self):
+        self.assertEqual(self.reader.get(PUBLIC, {"category": "nope"}).status_code, 400)
+        self.assertEqual(self.cached_keys(), 0)
