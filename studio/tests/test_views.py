@@ -82,3 +82,26 @@ class DocsTests(APITestCase):
         self.assertNotIn("cdn.", page)
         self.assertNotIn("unpkg", page)
         self.assertIn("/api/schema/", page)
+
+
+class SchemaAndDocsErrorTests(APITestCase):
+    """The schema is YAML and the docs HTML, but their errors are problem bodies in JSON."""
+
+    def test_a_wrong_method_on_the_schema_or_the_docs_is_a_json_problem(self):
+        for path in ["/api/schema/", "/api/docs/"]:
+            for method in ["post", "put", "patch", "delete"]:
+                with self.subTest(path=path, method=method):
+                    response = getattr(self.client, method)(path)
+
+                    self.assertEqual(response.status_code, 405)
+                    self.assertEqual(response["Content-Type"], "application/json")
+                    body = response.json()
+                    self.assertEqual(body["code"], "method_not_allowed")
+                    self.assertEqual(body["status"], 405)
+
+    def test_an_unacceptable_schema_format_is_a_json_problem(self):
+        response = self.client.get("/api/schema/", HTTP_ACCEPT="text/csv")
+
+        self.assertEqual(response.status_code, 406)
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response.json()["code"], "not_acceptable")
