@@ -99,6 +99,13 @@ class SchemaAndDocsErrorTests(APITestCase):
                     self.assertEqual(body["code"], "method_not_allowed")
                     self.assertEqual(body["status"], 405)
 
+    def test_options_on_the_docs_is_a_json_problem_not_a_server_error(self):
+        response = self.client.options("/api/docs/")
+
+        self.assertEqual(response.status_code, 405)
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response.json()["code"], "method_not_allowed")
+
     def test_an_unacceptable_schema_format_is_a_json_problem(self):
         response = self.client.get("/api/schema/", HTTP_ACCEPT="text/csv")
 
