@@ -16,6 +16,7 @@ from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -170,6 +171,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.exception("Unhandled error in %s", type(view).__name__ if view else "a view")
         error = errors.StudioError()
     set_rollback()
+    request = context.get("request")
+    if request is not None:
+        # An error is JSON whatever the view renders on success (the OpenAPI
+        # document is YAML, Swagger UI is HTML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     headers = _headers_for(error)
     auth_header = getattr(exc, "auth_header", None)
     if auth_header:

@@ -8,7 +8,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/health/", views.HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The Swagger UI page is HTML to read, nothing else (an OPTIONS answer has no page).
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="docs",
+    ),
     path("api/", include("accounts.urls")),
     path("api/", include("sessions_app.urls")),
     path("api/", include("bookings.urls")),

@@ -95,3 +95,33 @@ class BadRequestTests(APITestCase):
         response = self.client.get("/admin/", HTTP_HOST="evil.example")
         self.assertEqual(response.status_code, 400)
         self.assertIn("text/html", response["Content-Type"])
+
+
+class SchemaAndDocsErrorTests(APITestCase):
+    """The schema is YAML and the docs HTML, but their errors are problem bodies in JSON."""
+
+    def test_a_wrong_method_on_the_schema_or_the_docs_is_a_json_problem(self):
+        for path in ["/api/schema/", "/api/docs/"]:
+            for method in ["post", "put", "patch", "delete"]:
+                with self.subTest(path=path, method=method):
+                    response = getattr(self.client, method)(path)
+
+                    self.assertEqual(response.status_code, 405)
+                    self.assertEqual(response["Content-Type"], "application/json")
+                    body = response.json()
+                    self.assertEqual(body["code"], "method_not_allowed")
+                    self.assertEqual(body["status"], 405)
+
+    def test_options_on_the_docs_is_a_json_problem_not_a_server_error(self):
+        response = self.client.options("/api/docs/")
+
+        self.assertEqual(response.status_code, 405)
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response.json()["code"], "method_not_allowed")
+
+    def test_an_unacceptable_schema_format_is_a_json_problem(self):
+        response = self.client.get("/api/schema/", HTTP_ACCEPT="text/csv")
+
+        self.assertEqual(response.status_code, 406)
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response.json()["code"], "not_acceptable")
