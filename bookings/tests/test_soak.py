@@ -236,25 +236,10 @@ class BookingSoakTests(LiveServerTestCase):
             self.allowed_bookings(client, pair[0], sibling=pair[1]),
             self.allowed_bookings(client, pair[1], sibling=pair[0]),
         ]
-        barrier = threading.Barrier(2, timeout=REQUEST_TIMEOUT)
-        answers: list[Any] = [None, None]
-
-        def send(index: int) -> None:
-            try:
-                barrier.wait()
-                answers[index] = self.api.call(
-                    "POST", "/api/bookings/", token=client.token, body={"time_slot": pair[index]}
-                )
-            except Exception as exc:  # reported below with the answers
-                answers[index] = exc
-
-        senders = [threading.Thread(target=send, args=(i,), daemon=True) for i in (0, 1)]
-        for sender in senders:
-            sender.start()
-        for sender in senders:
-            sender.join(2 * REQUEST_TIMEOUT)
-        if not all(isinstance(answer, tuple) for answer in answers):
-            raise AssertionError(f"double book {pair}: {answers!r}")
+        answers = self.send_together(
+            client,
+            [("POST", "/api/bookings/", {"time_slot": slot_id}) for slot_id in pair],
+        )
         for slot_id, answer, ok in zip(pair, answers, allowed, strict=True):
             self.record(client, "double book", slot_id, *answer)
             self.check_booking(client, "double book", slot_id, answer[0], answer[1], ok)
@@ -275,6 +260,52 @@ class BookingSoakTests(LiveServerTestCase):
                 client.violations.append(f"cancel {booking_id}: {body}")
             del client.held[slot_id]
             client.cancelled.add(booking_id)
+
+    def double_cancel(self, client: SoakClient, rng: random.Random) -> None:
+        """Two cancellations of one booking at the same moment: both answer 200
+        with the booking cancelled, and the seat is freed once."""
+        slot_id = rng.choice(list(client.held))
+        booking_id = client.held[slot_id]
+        answers = self.send_together(
+            client,
+            [
+                ("POST", f"/api/bookings/{booking_id}/cancel/", None),
+                ("DELETE", f"/api/bookings/{booking_id}/", None),
+            ],
+        )
+        for status, body, content_type in answers:
+            self.record(client, "double cancel", booking_id, status, body, content_type)
+            self.expect(client, "double cancel", booking_id, status, {200})
+            if status == 200 and (body.get("id"), body.get("status")) != (booking_id, "cancelled"):
+                client.violations.append(f"double cancel {booking_id}: {body}")
+        if any(status == 200 for status, _, _ in answers):
+            del client.held[slot_id]
+            client.cancelled.add(booking_id)
+
+    def send_together(self, client: SoakClient, requests: list[tuple[str, str, Any]]):
+        """The answers to `requests` of this client, sent at the same moment."""
+        barrier = threading.Barrier(len(requests), timeout=REQUEST_TIMEOUT)
+        answers: list[Any] = [None] * len(requests)
+
+        def send(index: int) -> None:
+            method, path, body = requests[index]
+            try:
+                barrier.wait()
+                answers[index] = self.api.call(method, path, token=client.token, body=body)
+            except Exception as exc:  # reported below with the answers
+                answers[index] = exc
+
+        senders = [
+            threading.Thread(target=send, args=(index,), daemon=True)
+            for index in range(len(requests))
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(2 * REQUEST_TIMEOUT)
+        if not all(isinstance(answer, tuple) for answer in answers):
+            raise AssertionError(f"requests sent together {requests}: {answers!r}")
+        return answers
 
     def cancel_again(self, client: SoakClient, rng: random.Random) -> None:
         booking_id = rng.choice(sorted(client.cancelled))
@@ -340,8 +371,10 @@ class BookingSoakTests(LiveServerTestCase):
         while operations < MIN_OPERATIONS or time.monotonic() < deadline:
             operations += 1
             roll = rng.random()
-            if client.held and roll < 0.35:
+            if client.held and roll < 0.30:
                 self.cancel_held(client, rng)
+            elif client.held and roll < 0.35:
+                self.double_cancel(client, rng)
             elif roll < 0.65:
                 self.book(client, rng)
             elif roll < 0.77:
@@ -420,6 +453,7 @@ class BookingSoakTests(LiveServerTestCase):
             ("double book", 409, "already_booked"),
             ("double book", 409, "time_conflict"),
             ("cancel", 200, None),
+            ("double cancel", 200, None),
             ("cancel other's", 404, "not_found"),
         ]:
             self.assertGreater(tally[wanted], 0, f"never saw {wanted}; {summary}")
@@ -433,7 +467,7 @@ class BookingSoakTests(LiveServerTestCase):
                 if answer.operation in ("book", "double book") and answer.status == 201:
                     made[answer.body["id"]] = (client.user_id, answer.target)
                     confirmed.add(answer.body["id"])
-                elif answer.operation == "cancel" and answer.status == 200:
+                elif answer.operation in ("cancel", "double cancel") and answer.status == 200:
                     confirmed.discard(answer.target)
         for client in clients:
             own = {pk for pk, (user_id, _) in made.items() if user_id == client.user_id}
