@@ -90,6 +90,14 @@ class SchemaExampleTests(SimpleTestCase):
                         with self.subTest(path=path, method=method, example=name):
                             self.assertEqual(example["value"]["status"], int(code))
 
+    def test_every_error_answer_shows_an_example(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                for code, answer in operation["responses"].items():
+                    if code >= "400":
+                        with self.subTest(path=path, method=method, code=code):
+                            self.assertTrue(self.media(answer).get("examples"))
+
     def test_list_examples_come_in_the_page_envelope(self):
         answer = self.schema["paths"]["/api/bookings/"]["get"]["responses"]["200"]
         example = next(iter(self.media(answer)["examples"].values()))["value"]
