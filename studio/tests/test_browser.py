@@ -67,28 +67,29 @@ class BrowserTestCase(StaticLiveServerTestCase):
         cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         expect.set_options(timeout=TIMEOUT_MS)
-        cls.playwright = sync_playwright().start()
+        cls.playwright = cls.browser = None
         try:
+            cls.playwright = sync_playwright().start()
             cls.browser = cls.playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=30_000
             )
         except Exception:
-            cls._stop_playwright()
+            cls.tearDownClass()
             raise
 
     @classmethod
-    def _stop_playwright(cls):
-        cls.playwright.stop()
-        if cls._async_unsafe is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
-        super().tearDownClass()
-
-    @classmethod
     def tearDownClass(cls):
-        cls.browser.close()
-        cls._stop_playwright()
+        try:
+            if cls.browser is not None:
+                cls.browser.close()
+            if cls.playwright is not None:
+                cls.playwright.stop()
+        finally:
+            if cls._async_unsafe is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = cls._async_unsafe
+            super().tearDownClass()
 
     def setUp(self):
         self.context = self.browser.new_context(
