@@ -1,11 +1,11 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import examples, services
 from accounts.serializers import (
     AuthSerializer,
     LoginSerializer,
@@ -35,7 +35,12 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AuthRateThrottle]
 
-    @extend_schema(request=RegisterSerializer, responses={201: AuthSerializer}, auth=[])
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: AuthSerializer},
+        auth=[],
+        examples=examples.REGISTER,
+    )
     def post(self, request: Request) -> Response:
         user = services.user_register(**_validated(RegisterSerializer, request))
         return _signed_in(user, request, status.HTTP_201_CREATED)
@@ -45,7 +50,12 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [AuthRateThrottle]
 
-    @extend_schema(request=LoginSerializer, responses={200: AuthSerializer}, auth=[])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: AuthSerializer},
+        auth=[],
+        examples=examples.LOGIN,
+    )
     def post(self, request: Request) -> Response:
         user = services.user_authenticate(request=request, **_validated(LoginSerializer, request))
         return _signed_in(user, request, status.HTTP_200_OK)
@@ -54,7 +64,12 @@ class LoginView(APIView):
 class RefreshTokenView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, auth=[])
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer},
+        auth=[],
+        examples=examples.REFRESH,
+    )
     def post(self, request: Request) -> Response:
         pair = services.token_refresh(**_validated(RefreshSerializer, request))
         return Response(TokenPairSerializer(pair).data)
@@ -69,6 +84,10 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(examples=examples.ME_GET),
+    patch=extend_schema(examples=examples.ME_PATCH),
+)
 class MeView(generics.RetrieveUpdateAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = UserSerializer

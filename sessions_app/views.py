@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsInstructor
-from sessions_app import selectors, services
+from sessions_app import examples, selectors, services
 from sessions_app.cache import cached_response
 from sessions_app.filters import PublicSessionFilter
 from sessions_app.models import Session
@@ -59,7 +59,11 @@ class SessionViewSet(viewsets.ModelViewSet):
         serializer = SessionSerializer(session, context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
 
-    @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
+    @extend_schema(
+        request=SessionCreateSerializer,
+        responses={201: SessionSerializer},
+        examples=examples.SESSION_CREATE,
+    )
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -98,10 +102,12 @@ class PublicSessionViewSet(
     lookup_value_regex = r"\d+"
     queryset = Session.objects.all()
 
+    @extend_schema(examples=examples.PUBLIC_LIST)
     def list(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().list
         return cached_response(self, request, lambda: build(request, *args, **kwargs))
 
+    @extend_schema(examples=examples.PUBLIC_DETAIL)
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().retrieve
         return cached_response(self, request, lambda: build(request, *args, **kwargs))

@@ -1,7 +1,39 @@
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_examples_list
 from rest_framework.permissions import AllowAny
 
+from studio.examples import problem_example
 from studio.serializers import ProblemSerializer
+
+# The example of each problem answer an operation gives without examples of its own.
+PROBLEM_EXAMPLES = {
+    "400": problem_example(
+        "Invalid fields",
+        400,
+        "invalid",
+        "The request has invalid fields.",
+        errors={"field": ["This field is required."]},
+    ),
+    "401": problem_example(
+        "Not signed in", 401, "not_authenticated", "Authentication credentials were not provided."
+    ),
+    "403": problem_example(
+        "Not allowed",
+        403,
+        "permission_denied",
+        "You do not have permission to perform this action.",
+    ),
+    "404": problem_example("Not found", 404, "not_found", "Not found."),
+    "429": problem_example(
+        "Too many requests", 429, "throttled", "Too many requests; try again in 42 seconds."
+    ),
+    "503": problem_example(
+        "Database unreachable",
+        503,
+        "service_unavailable",
+        "The service is temporarily unavailable; try again shortly.",
+    ),
+}
 
 
 class StudioAutoSchema(AutoSchema):
@@ -22,4 +54,8 @@ class StudioAutoSchema(AutoSchema):
         for code in codes:
             if code not in responses:
                 responses[code] = self._get_response_for_code(ProblemSerializer, code)
+        for code, response in responses.items():
+            media = response.get("content", {}).get("application/json")
+            if media is not None and code in PROBLEM_EXAMPLES and not media.get("examples"):
+                media["examples"] = build_examples_list([PROBLEM_EXAMPLES[code]])
         return responses

@@ -1,0 +1,52 @@
+"""Examples that Swagger UI shows for the booking endpoints."""
+
+from sessions_app.examples import EVENING_YOGA
+from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
+
+CONFIRMED = {
+    "id": 21,
+    "status": "confirmed",
+    "created_at": "2031-01-02T18:30:00+05:30",
+    "cancelled_at": None,
+    "time_slot": {**EVENING_YOGA["time_slots"][0], "booked": 6, "available": 6},
+    "session": {
+        "id": 3,
+        "title": "Evening Yoga",
+        "category": "yoga",
+        "instructor": {"id": 2, "name": "Priya Shah"},
+    },
+}
+CANCELLED = {
+    **CONFIRMED,
+    "status": "cancelled",
+    "cancelled_at": "2031-01-05T08:00:00+05:30",
+    "time_slot": {**CONFIRMED["time_slot"], "booked": 5, "available": 7},
+}
+
+BOOKING_CREATE = [
+    request_example("A time slot's id", {"time_slot": 7}),
+    response_example("Booked", CONFIRMED, 201),
+    problem_example("No seat left", 409, "slot_full", "This time slot is fully booked."),
+    problem_example(
+        "Booked already", 409, "already_booked", "You already hold a booking on this time slot."
+    ),
+    problem_example(
+        "Started already", 409, "slot_expired", "This time slot has already started or ended."
+    ),
+    NOT_AUTHENTICATED,
+]
+
+BOOKING_LIST = [response_example("Your bookings", CONFIRMED), NOT_AUTHENTICATED]
+
+BOOKING_DETAIL = [response_example("A booking", CONFIRMED), NOT_AUTHENTICATED]
+
+BOOKING_CANCEL = [
+    response_example("Cancelled; the seat is free again", CANCELLED),
+    problem_example(
+        "Slot started",
+        409,
+        "cancellation_closed",
+        "This booking can no longer be cancelled: its time slot has started.",
+    ),
+    NOT_AUTHENTICATED,
+]

@@ -1,0 +1,117 @@
+"""The examples Swagger UI shows are in the documented shapes."""
+
+import jsonschema
+from django.test import SimpleTestCase
+from drf_spectacular.generators import SchemaGenerator
+
+# Operations whose request body (for writes) and success answer carry examples.
+DOCUMENTED = {
+    ("/api/register/", "post"): "201",
+    ("/api/login/", "post"): "200",
+    ("/api/refresh-token/", "post"): "200",
+    ("/api/me/", "get"): "200",
+    ("/api/me/", "patch"): "200",
+    ("/api/public/sessions/", "get"): "200",
+    ("/api/public/sessions/{id}/", "get"): "200",
+    ("/api/sessions/", "post"): "201",
+    ("/api/sessions/create/", "post"): "201",
+    ("/api/bookings/", "post"): "201",
+    ("/api/bookings/", "get"): "200",
+    ("/api/bookings/{id}/", "get"): "200",
+    ("/api/bookings/{id}/cancel/", "post"): "200",
+    ("/api/bookings/{id}/", "delete"): "200",
+}
+
+
+def json_schema(node):
+    """OpenAPI 3.0's `nullable` spelled as JSON Schema, so jsonschema can check it."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if "type" in node:
+            node["type"] = [node["type"], "null"]
+        if "enum" in node:
+            node["enum"] = [*node["enum"], None]
+        if "$ref" in node or "allOf" in node or "oneOf" in node:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+class SchemaExampleTests(SimpleTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    def media(self, body):
+        return body.get("content", {}).get("application/json", {})
+
+    def check(self, media, where):
+        examples = media.get("examples", {})
+        document = {"components": json_schema(self.schema["components"])}
+        for name, example in examples.items():
+            with self.subTest(where=where, example=name):
+                validator = jsonschema.Draft202012Validator(
+                    {**json_schema(media["schema"]), **document}
+                )
+                errors = [error.message for error in validator.iter_errors(example["value"])]
+                self.assertEqual(errors, [])
+        return examples
+
+    def test_every_example_matches_its_schema(self):
+        checked = 0
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                body = operation.get("requestBody")
+                if body:
+                    checked += len(self.check(self.media(body), f"{method} {path} request"))
+                for code, answer in operation["responses"].items():
+                    checked += len(self.check(self.media(answer), f"{method} {path} {code}"))
+        self.assertGreater(checked, 30)
+
+    def test_main_operations_show_request_and_answer_examples(self):
+        for (path, method), success in DOCUMENTED.items():
+            with self.subTest(path=path, method=method):
+                operation = self.schema["paths"][path][method]
+                if method in ("post", "put", "patch") and "requestBody" in operation:
+                    self.assertTrue(self.media(operation["requestBody"]).get("examples"))
+                self.assertTrue(self.media(operation["responses"][success]).get("examples"))
+
+    def test_error_examples_use_the_problem_shape_of_their_status(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                for code, answer in operation["responses"].items():
+                    if code < "400":
+                        continue
+                    for name, example in self.media(answer).get("examples", {}).items():
+                        with self.subTest(path=path, method=method, example=name):
+                            self.assertEqual(example["value"]["status"], int(code))
+
+    def test_every_error_answer_shows_an_example(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                for code, answer in operation["responses"].items():
+                    if code >= "400":
+                        with self.subTest(path=path, method=method, code=code):
+                            self.assertTrue(self.media(answer).get("examples"))
+
+    def test_list_examples_come_in_the_page_envelope(self):
+        answer = self.schema["paths"]["/api/bookings/"]["get"]["responses"]["200"]
+        example = next(iter(self.media(answer)["examples"].values()))["value"]
+        self.assertEqual(set(example), {"count", "next", "previous", "results"})
+        self.assertEqual(example["results"][0]["status"], "confirmed")
+
+    def test_bearer_scheme_guards_signed_in_operations(self):
+        schemes = self.schema["components"]["securitySchemes"]
+        self.assertEqual(
+            schemes["jwtAuth"], {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        )
+        self.assertIn({"jwtAuth": []}, self.schema["paths"]["/api/me/"]["get"]["security"])
+        self.assertNotIn("security", self.schema["paths"]["/api/login/"]["post"])
+
+    def test_a_bookings_cancelled_at_is_documented_as_nullable(self):
+        booking = self.schema["components"]["schemas"]["Booking"]["properties"]
+        self.assertTrue(booking["cancelled_at"].get("nullable"))
