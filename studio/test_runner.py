@@ -12,10 +12,12 @@ class StudioTestRunner(DiscoverRunner):
 
 
 def summary_line(result) -> str:
-    """`N passed, N failed`. A class or module whose set-up failed counts as one
-    failure, though none of its tests ran."""
-    problems = [test for test, _ in result.failures + result.errors]
-    in_tests = sum(1 for test in problems if not isinstance(test, _ErrorHolder))
+    """`N passed, N failed`. A test with failing subtests counts once; a class or
+    module whose set-up failed counts as one failure, though none of its tests ran."""
+    problems = {
+        getattr(test, "test_case", test).id(): test for test, _ in result.failures + result.errors
+    }
+    in_tests = sum(1 for test in problems.values() if not isinstance(test, _ErrorHolder))
     failed = len(problems) + len(result.unexpectedSuccesses)
     passed = (
         result.testsRun

@@ -27,7 +27,18 @@ def sample_cases() -> dict[str, type[unittest.TestCase]]:
         def test_two(self):
             pass
 
-    return {"passes": Passes, "fails": Fails, "set_up_fails": SetUpFails}
+    class SubtestsFail(unittest.TestCase):
+        def test_three_subtests_fail(self):
+            for number in range(3):
+                with self.subTest(number=number):
+                    self.fail("no")
+
+    return {
+        "passes": Passes,
+        "fails": Fails,
+        "set_up_fails": SetUpFails,
+        "subtests_fail": SubtestsFail,
+    }
 
 
 class SummaryLineTests(SimpleTestCase):
@@ -44,3 +55,6 @@ class SummaryLineTests(SimpleTestCase):
 
     def test_a_class_whose_set_up_fails_counts_as_failed_not_as_negative_passes(self):
         self.assertEqual(self.run_cases("passes", "set_up_fails"), "1 passed, 1 failed")
+
+    def test_a_test_with_failing_subtests_counts_as_one_failure(self):
+        self.assertEqual(self.run_cases("passes", "subtests_fail"), "1 passed, 1 failed")
