@@ -105,6 +105,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # shared between threads fails at once instead).
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
 
+# PostgreSQL bounds every wait, so a stuck lock or query cannot hold a worker:
+# STUDIO_DB_LOCK_TIMEOUT_MS (default 5000) is the longest a statement waits for
+# a row or table lock, STUDIO_DB_STATEMENT_TIMEOUT_MS (default 30000) the longest
+# a statement runs; 0 turns a limit off. Either one ending a statement rolls the
+# transaction back and the request is answered 503 with Retry-After.
+STUDIO_DB_LOCK_TIMEOUT_MS = env_int("STUDIO_DB_LOCK_TIMEOUT_MS", 5000)
+STUDIO_DB_STATEMENT_TIMEOUT_MS = env_int("STUDIO_DB_STATEMENT_TIMEOUT_MS", 30000)
+for _name, _value in [
+    ("STUDIO_DB_LOCK_TIMEOUT_MS", STUDIO_DB_LOCK_TIMEOUT_MS),
+    ("STUDIO_DB_STATEMENT_TIMEOUT_MS", STUDIO_DB_STATEMENT_TIMEOUT_MS),
+]:
+    if _value < 0:
+        raise ConfigError(f"{_name} must be 0 or more milliseconds; got {_value}.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Set at connection start (libpq `options`), so every connection carries them;
+    # options given in DATABASE_URL come after and win.
+    _options["options"] = " ".join(
+        part
+        for part in [
+            f"-c lock_timeout={STUDIO_DB_LOCK_TIMEOUT_MS}",
+            f"-c statement_timeout={STUDIO_DB_STATEMENT_TIMEOUT_MS}",
+            _options.get("options", ""),
+        ]
+        if part
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
