@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
@@ -138,6 +138,12 @@ def _from_drf(exc: drf.APIException) -> errors.StudioError:
     return _TransientError(_drf_detail(exc), status=exc.status_code, code=code)
 
 
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database cannot answer now: unreachable, connection lost, or a lock
+    or statement timeout. Worth retrying, so answered 503."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
 def to_studio_error(exc: Exception) -> errors.StudioError | None:
     """The project error that answers `exc`, or None for an unexpected one."""
     if isinstance(exc, errors.StudioError):
@@ -152,7 +158,7 @@ def to_studio_error(exc: Exception) -> errors.StudioError | None:
         if hasattr(exc, "error_dict"):
             return errors.ValidationFailedError(errors=exc.message_dict)
         return errors.ValidationFailedError(errors={"non_field_errors": exc.messages})
-    if isinstance(exc, OperationalError):
+    if database_unavailable(exc):
         logger.warning("Database unavailable: %s", exc)
         return errors.ServiceUnavailableError()
     return None

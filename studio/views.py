@@ -1,4 +1,5 @@
 import logging
+import sys
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from studio.errors import ForbiddenError, NotFoundError, ServiceUnavailableError, StudioError
-from studio.exception_handler import problem_response
+from studio.exception_handler import database_unavailable, problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,18 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort for an exception that no view handled, raised
+    anywhere: a middleware, the admin, session or user loading.
+
+    A database that cannot answer is a 503 problem on every path, logged as
+    one warning line; Django then logs no traceback for it."""
+    exc = sys.exc_info()[1]
+    if database_unavailable(exc):
+        logger.warning("Database unavailable: %s", exc)
+        response = problem_response(ServiceUnavailableError())
+        # Django's request logger skips a response marked as logged.
+        response._has_been_logged = True
+        return response
     if request.path.startswith("/api/"):
         return problem_response(StudioError())
     return defaults.server_error(request)
