@@ -32,6 +32,9 @@ ALLOWED_HOSTS = env_list(
 )
 
 INSTALLED_APPS = [
+    # First, so its runserver (which starts without the database) wins over
+    # the one of django.contrib.staticfiles.
+    "studio",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -64,13 +64,14 @@ class Answer:
 
 
 class Server:
-    """The studio API under gunicorn (one sync worker) in its own process.
+    """The studio API in its own process: gunicorn with gunicorn.conf.py (one
+    sync worker), or Django's development server.
 
     Its environment is built from scratch: nothing of the test settings
     leaks in, debug is off, and its JWT signing key is the suite's, so
     tokens minted here are good there."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, *, development: bool = False):
         self.port = free_port()
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by running_server)
         env = {
@@ -89,8 +90,12 @@ class Server:
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
             WEB_CONCURRENCY="1",
         )
+        if development:
+            command = ["manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
+        else:
+            command = ["-m", "gunicorn", "-c", "gunicorn.conf.py"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+            [sys.executable, *command],
             cwd=PROJECT,
             env=env,
             stdout=self.log,
@@ -156,8 +161,8 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str):
-    server = Server(database_url)
+def running_server(database_url: str, *, development: bool = False):
+    server = Server(database_url, development=development)
     try:
         server.wait_until_listening()
         yield server
@@ -368,6 +373,22 @@ class DatabaseUnreachableTests(ProblemAssertions, TestCase):
             log = server.output()
         self.assertNotIn("Traceback", log)
         self.assertIn("WARNING studio.", log)
+
+    def test_development_server_starts_and_answers_503_without_a_database(self):
+        token = str(AccessToken.for_user(ClientFactory()))
+        url = f"postgres://studio:secret@127.0.0.1:{free_port()}/studio"
+        with running_server(url, development=True) as server:
+            self.assert_unavailable(server.request("GET", "/api/health/"), "health")
+            answer = server.request("GET", "/api/bookings/", token=token)
+            self.assert_unavailable(answer, "bookings")
+            session_cookie = {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"}
+            answer = server.request("GET", "/admin/", headers=session_cookie)
+            self.assert_unavailable(answer, "admin")
+            self.assertEqual(server.request("GET", "/api/schema/").status, 200)
+            server.stop()
+            log = server.output()
+        self.assertIn("migrations were not checked", log)
+        self.assertNotIn("Traceback", log)
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "a TCP proxy to PostgreSQL")
