@@ -113,16 +113,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # a row or table lock, STUDIO_DB_STATEMENT_TIMEOUT_MS (default 30000) the longest
 # a statement runs; 0 turns a limit off. Either one ending a statement rolls the
 # transaction back and the request is answered 503 with Retry-After.
+# STUDIO_DB_CONNECT_TIMEOUT_S (default 5, at least 2) is the longest a new
+# connection waits for a database that does not answer; then the request is
+# answered 503, well before the server gives up on the worker.
 STUDIO_DB_LOCK_TIMEOUT_MS = env_int("STUDIO_DB_LOCK_TIMEOUT_MS", 5000)
 STUDIO_DB_STATEMENT_TIMEOUT_MS = env_int("STUDIO_DB_STATEMENT_TIMEOUT_MS", 30000)
+STUDIO_DB_CONNECT_TIMEOUT_S = env_int("STUDIO_DB_CONNECT_TIMEOUT_S", 5)
 for _name, _value in [
     ("STUDIO_DB_LOCK_TIMEOUT_MS", STUDIO_DB_LOCK_TIMEOUT_MS),
     ("STUDIO_DB_STATEMENT_TIMEOUT_MS", STUDIO_DB_STATEMENT_TIMEOUT_MS),
 ]:
     if _value < 0:
         raise ConfigError(f"{_name} must be 0 or more milliseconds; got {_value}.")
+if STUDIO_DB_CONNECT_TIMEOUT_S < 2:
+    raise ConfigError(
+        f"STUDIO_DB_CONNECT_TIMEOUT_S must be 2 or more seconds; got {STUDIO_DB_CONNECT_TIMEOUT_S}."
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", STUDIO_DB_CONNECT_TIMEOUT_S)
     # Set at connection start (libpq `options`), so every connection carries them;
     # options given in DATABASE_URL come after and win.
     _options["options"] = " ".join(

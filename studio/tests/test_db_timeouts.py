@@ -94,18 +94,34 @@ class TimeoutSettingsTests(SimpleTestCase):
             result.stderr,
         )
 
+    def test_connections_wait_five_seconds_for_an_unanswering_database_unless_told(self):
+        code = SETUP + "print(settings.DATABASES['default']['OPTIONS']['connect_timeout'])"
+        result = run(code, DJANGO_SECRET_KEY=STRONG_KEY, DATABASE_URL=PG_URL)
+        self.assertEqual(result.stdout.strip(), "5", result.stderr)
+        result = run(
+            code,
+            DJANGO_SECRET_KEY=STRONG_KEY,
+            DATABASE_URL=PG_URL,
+            STUDIO_DB_CONNECT_TIMEOUT_S="3",
+        )
+        self.assertEqual(result.stdout.strip(), "3", result.stderr)
+
     def test_sqlite_gets_no_postgresql_options(self):
         result = run(PRINT_OPTIONS, DJANGO_SECRET_KEY=STRONG_KEY)
         self.assertEqual(result.stdout.strip(), "None", result.stderr)
 
     def test_a_malformed_or_negative_timeout_is_refused_in_one_line(self):
-        for name in ["STUDIO_DB_LOCK_TIMEOUT_MS", "STUDIO_DB_STATEMENT_TIMEOUT_MS"]:
-            for value in ["5s", "-1"]:
-                with self.subTest(name=name, value=value):
-                    result = run(SETUP, DJANGO_SECRET_KEY=STRONG_KEY, **{name: value})
-                    self.assertEqual(result.returncode, 1)
-                    self.assertIn(name, result.stderr)
-                    self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        for name, value in [
+            ("STUDIO_DB_LOCK_TIMEOUT_MS", "5s"),
+            ("STUDIO_DB_LOCK_TIMEOUT_MS", "-1"),
+            ("STUDIO_DB_STATEMENT_TIMEOUT_MS", "-1"),
+            ("STUDIO_DB_CONNECT_TIMEOUT_S", "1"),
+        ]:
+            with self.subTest(name=name, value=value):
+                result = run(SETUP, DJANGO_SECRET_KEY=STRONG_KEY, **{name: value})
+                self.assertEqual(result.returncode, 1)
+                self.assertIn(name, result.stderr)
+                self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
 
 
 @requires_postgresql

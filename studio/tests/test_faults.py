@@ -71,16 +71,18 @@ class Server:
     leaks in, debug is off, and its JWT signing key is the suite's, so
     tokens minted here are good there."""
 
-    def __init__(self, database_url: str, *, development: bool = False):
+    def __init__(
+        self, database_url: str, *, development: bool = False, env: dict[str, str] | None = None
+    ):
         self.port = free_port()
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by running_server)
-        env = {
+        environment = {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("DJANGO_", "STUDIO_", "GUNICORN_"))
             and key not in {"DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY"}
         }
-        env.update(
+        environment.update(
             DJANGO_SETTINGS_MODULE="studio.settings",
             DJANGO_DEBUG="0",
             DJANGO_SECRET_KEY=SERVER_SECRET,
@@ -90,6 +92,7 @@ class Server:
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
             WEB_CONCURRENCY="1",
         )
+        environment.update(env or {})
         if development:
             command = ["manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
         else:
@@ -97,7 +100,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, *command],
             cwd=PROJECT,
-            env=env,
+            env=environment,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -161,8 +164,8 @@ class Server:
 
 
 @contextmanager
-def running_server(database_url: str, *, development: bool = False):
-    server = Server(database_url, development=development)
+def running_server(database_url: str, **options):
+    server = Server(database_url, **options)
     try:
         server.wait_until_listening()
         yield server
@@ -389,6 +392,18 @@ class DatabaseUnreachableTests(ProblemAssertions, TestCase):
             log = server.output()
         self.assertIn("migrations were not checked", log)
         self.assertNotIn("Traceback", log)
+
+    def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(self):
+        # A listening socket that is never accepted: the handshake completes
+        # in the backlog and then nothing ever answers.
+        with socket.create_server(("127.0.0.1", 0), backlog=16) as silent:
+            url = f"postgres://studio:secret@127.0.0.1:{silent.getsockname()[1]}/studio"
+            options = {"env": {"STUDIO_DB_CONNECT_TIMEOUT_S": "2"}}
+            with running_server(url, **options) as server:
+                answer = server.request("GET", "/api/health/")
+                self.assert_unavailable(answer, "health")
+                answer = server.request("GET", "/api/public/sessions/")
+                self.assert_unavailable(answer, "public sessions")
 
 
 @unittest.skipUnless(connection.vendor == "postgresql", "a TCP proxy to PostgreSQL")
