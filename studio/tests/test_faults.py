@@ -27,7 +27,7 @@ from unittest import mock
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.test import TestCase, TransactionTestCase
 from django.utils.timezone import now
 from rest_framework.test import APIClient
@@ -478,12 +478,16 @@ def fail_after(real):
     return run
 
 
-def lose_connection_after(real):
+def lose_connection_after(real, error=OperationalError):
     def run(*args, **kwargs):
         real(*args, **kwargs)
-        raise OperationalError("server closed the connection unexpectedly")
+        raise error("server closed the connection unexpectedly")
 
     return run
+
+
+def find_connection_closed_after(real):
+    return lose_connection_after(real, InterfaceError)
 
 
 class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
@@ -539,6 +543,14 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
             response = self.api.post("/api/bookings/", {"time_slot": self.other_slot.pk})
         self.assert_problem(response, 503, "service_unavailable")
         self.assertIn("Retry-After", response.headers)
+        self.assertEqual(self.snapshot(), before)
+
+    def test_cancel_that_finds_its_connection_closed_answers_503_and_leaves_it_confirmed(self):
+        before = self.snapshot()
+        self.api.force_authenticate(self.held.client)
+        with self.failing("bookings.services.timetable_changed", find_connection_closed_after):
+            response = self.api.post(f"/api/bookings/{self.held.pk}/cancel/")
+        self.assert_problem(response, 503, "service_unavailable")
         self.assertEqual(self.snapshot(), before)
 
     def test_cancel_that_fails_after_its_update_leaves_the_booking_confirmed(self):
