@@ -18,7 +18,7 @@ from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
 from studio.errors import ServiceUnavailableError
 from studio.exception_handler import to_studio_error
-from studio.tests.test_settings import SETUP, STRONG_KEY, run
+from studio.tests.test_settings import SETUP, run
 
 THREAD_TIMEOUT = 20
 PG_URL = "postgres://u:p@db.internal:5432/studio"
@@ -65,7 +65,7 @@ def in_thread(work):
 
 class TimeoutSettingsTests(SimpleTestCase):
     def test_postgresql_connections_get_the_default_timeouts(self):
-        result = run(PRINT_OPTIONS, DJANGO_SECRET_KEY=STRONG_KEY, DATABASE_URL=PG_URL)
+        result = run(PRINT_OPTIONS, DJANGO_DEBUG="1", DATABASE_URL=PG_URL)
         self.assertEqual(
             result.stdout.strip(), "-c lock_timeout=5000 -c statement_timeout=30000", result.stderr
         )
@@ -73,7 +73,7 @@ class TimeoutSettingsTests(SimpleTestCase):
     def test_timeouts_come_from_their_variables(self):
         result = run(
             PRINT_OPTIONS,
-            DJANGO_SECRET_KEY=STRONG_KEY,
+            DJANGO_DEBUG="1",
             DATABASE_URL=PG_URL,
             STUDIO_DB_LOCK_TIMEOUT_MS="250",
             STUDIO_DB_STATEMENT_TIMEOUT_MS="0",
@@ -85,7 +85,7 @@ class TimeoutSettingsTests(SimpleTestCase):
     def test_options_in_the_database_url_are_kept_after_the_timeouts(self):
         result = run(
             PRINT_OPTIONS,
-            DJANGO_SECRET_KEY=STRONG_KEY,
+            DJANGO_DEBUG="1",
             DATABASE_URL=PG_URL + "?options=-c%20search_path%3Dstudio",
         )
         self.assertEqual(
@@ -96,18 +96,18 @@ class TimeoutSettingsTests(SimpleTestCase):
 
     def test_connections_wait_five_seconds_for_an_unanswering_database_unless_told(self):
         code = SETUP + "print(settings.DATABASES['default']['OPTIONS']['connect_timeout'])"
-        result = run(code, DJANGO_SECRET_KEY=STRONG_KEY, DATABASE_URL=PG_URL)
+        result = run(code, DJANGO_DEBUG="1", DATABASE_URL=PG_URL)
         self.assertEqual(result.stdout.strip(), "5", result.stderr)
         result = run(
             code,
-            DJANGO_SECRET_KEY=STRONG_KEY,
+            DJANGO_DEBUG="1",
             DATABASE_URL=PG_URL,
             STUDIO_DB_CONNECT_TIMEOUT_S="3",
         )
         self.assertEqual(result.stdout.strip(), "3", result.stderr)
 
     def test_sqlite_gets_no_postgresql_options(self):
-        result = run(PRINT_OPTIONS, DJANGO_SECRET_KEY=STRONG_KEY)
+        result = run(PRINT_OPTIONS, DJANGO_DEBUG="1")
         self.assertEqual(result.stdout.strip(), "None", result.stderr)
 
     def test_a_malformed_or_negative_timeout_is_refused_in_one_line(self):
@@ -118,7 +118,7 @@ class TimeoutSettingsTests(SimpleTestCase):
             ("STUDIO_DB_CONNECT_TIMEOUT_S", "1"),
         ]:
             with self.subTest(name=name, value=value):
-                result = run(SETUP, DJANGO_SECRET_KEY=STRONG_KEY, **{name: value})
+                result = run(SETUP, DJANGO_DEBUG="1", **{name: value})
                 self.assertEqual(result.returncode, 1)
                 self.assertIn(name, result.stderr)
                 self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
@@ -147,7 +147,7 @@ class ConnectionTimeoutTests(TransactionTestCase):
         )
         result = run(
             code,
-            DJANGO_SECRET_KEY=STRONG_KEY,
+            DJANGO_DEBUG="1",
             DATABASE_URL=url,
             STUDIO_DB_LOCK_TIMEOUT_MS="1234",
             STUDIO_DB_STATEMENT_TIMEOUT_MS="4321",
