@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
@@ -140,6 +140,12 @@ def _from_drf(exc: drf.APIException) -> errors.StudioError:
     return _TransientError(_drf_detail(exc), status=exc.status_code, code=code)
 
 
+def database_unavailable(exc: BaseException | None) -> bool:
+    """The database cannot answer now: unreachable, connection lost, or a lock
+    or statement timeout. Worth retrying, so answered 503."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
 def to_studio_error(exc: Exception) -> errors.StudioError | None:
     """The project error that answers `exc`, or None for an unexpected one."""
     if isinstance(exc, errors.StudioError):
@@ -158,7 +164,7 @@ def to_studio_error(exc: Exception) -> errors.StudioError | None:
         return errors.RequestTooLargeError()
     if isinstance(exc, SuspiciousOperation):
         return errors.BadRequestError()
-    if isinstance(exc, OperationalError):
+    if database_unavailable(exc):
         logger.warning("Database unavailable: %s", exc)
         return errors.ServiceUnavailableError()
     return None

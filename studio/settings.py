@@ -45,6 +45,9 @@ ALLOWED_HOSTS = env_list(
 )
 
 INSTALLED_APPS = [
+    # First, so its runserver (which starts without the database) wins over
+    # the one of django.contrib.staticfiles.
+    "studio",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -117,6 +120,42 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # wait for the lock as they do on a real server (an in-memory database
     # shared between threads fails at once instead).
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+
+# PostgreSQL bounds every wait, so a stuck lock or query cannot hold a worker:
+# STUDIO_DB_LOCK_TIMEOUT_MS (default 5000) is the longest a statement waits for
+# a row or table lock, STUDIO_DB_STATEMENT_TIMEOUT_MS (default 20000) the longest
+# a statement runs; 0 turns a limit off. Either one ending a statement rolls the
+# transaction back and the request is answered 503 with Retry-After.
+# STUDIO_DB_CONNECT_TIMEOUT_S (default 5, at least 2) is the longest a new
+# connection waits for a database that does not answer; then the request is
+# answered 503, well before the server gives up on the worker.
+STUDIO_DB_LOCK_TIMEOUT_MS = env_int("STUDIO_DB_LOCK_TIMEOUT_MS", 5000)
+STUDIO_DB_STATEMENT_TIMEOUT_MS = env_int("STUDIO_DB_STATEMENT_TIMEOUT_MS", 20000)
+STUDIO_DB_CONNECT_TIMEOUT_S = env_int("STUDIO_DB_CONNECT_TIMEOUT_S", 5)
+for _name, _value in [
+    ("STUDIO_DB_LOCK_TIMEOUT_MS", STUDIO_DB_LOCK_TIMEOUT_MS),
+    ("STUDIO_DB_STATEMENT_TIMEOUT_MS", STUDIO_DB_STATEMENT_TIMEOUT_MS),
+]:
+    if _value < 0:
+        raise ConfigError(f"{_name} must be 0 or more milliseconds; got {_value}.")
+if STUDIO_DB_CONNECT_TIMEOUT_S < 2:
+    raise ConfigError(
+        f"STUDIO_DB_CONNECT_TIMEOUT_S must be 2 or more seconds; got {STUDIO_DB_CONNECT_TIMEOUT_S}."
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", STUDIO_DB_CONNECT_TIMEOUT_S)
+    # Set at connection start (libpq `options`), so every connection carries them;
+    # options given in DATABASE_URL come after and win.
+    _options["options"] = " ".join(
+        part
+        for part in [
+            f"-c lock_timeout={STUDIO_DB_LOCK_TIMEOUT_MS}",
+            f"-c statement_timeout={STUDIO_DB_STATEMENT_TIMEOUT_MS}",
+            _options.get("options", ""),
+        ]
+        if part
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

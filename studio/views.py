@@ -1,4 +1,5 @@
 import logging
+import sys
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from studio.errors import (
     ServiceUnavailableError,
     StudioError,
 )
-from studio.exception_handler import problem_response, to_studio_error
+from studio.exception_handler import database_unavailable, problem_response, to_studio_error
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,18 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort for an exception that no view handled, raised
+    anywhere: a middleware, the admin, session or user loading.
+
+    A database that cannot answer is a 503 problem on every path, logged as
+    one warning line; Django then logs no traceback for it."""
+    exc = sys.exc_info()[1]
+    if database_unavailable(exc):
+        logger.warning("Database unavailable: %s", exc)
+        response = problem_response(ServiceUnavailableError())
+        # Django's request logger skips a response marked as logged.
+        response._has_been_logged = True
+        return response
     if request.path.startswith("/api/"):
         return problem_response(StudioError())
     return defaults.server_error(request)
