@@ -115,14 +115,14 @@ class TimeSlotInline(admin.TabularInline):
 
 
 class UpcomingFilter(admin.SimpleListFilter):
-    title = _("slots")
+    """Upcoming: the session has a slot to come. Past: it has none left
+    (every slot started or was cancelled, or it has no slot)."""
+
+    title = _("upcoming or past")
     parameter_name = "when"
 
     def lookups(self, request, model_admin):
-        return [
-            ("upcoming", _("With an upcoming slot")),
-            ("past", _("Without an upcoming slot")),
-        ]
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("upcoming", "past"):
