@@ -206,8 +206,10 @@ class SessionChangelistTests(AdminTestCase):
         hers = TimeSlotFactory(session__instructor=maya).session
         TimeSlotFactory()
 
+        page = self.client.get(SESSIONS_URL)
         response = self.client.get(SESSIONS_URL, {"instructor__id__exact": str(maya.pk)})
 
+        self.assertContains(page, f'href="?instructor__id__exact={maya.pk}"')
         self.assertEqual(self.listed(response), {hers.pk})
 
     def test_changelist_filters_by_category(self):
