@@ -1,20 +1,23 @@
 """The Django admin of sessions and time slots, used by a superuser."""
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import unescape
 from itertools import count
 
 from django.db import connection
-from django.test import TestCase
+from django.test import Client, TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils.formats import date_format
 from django.utils.timezone import now
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, InstructorFactory
-from bookings.models import BookingStatus
+from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
+from bookings import services as booking_services
+from bookings.models import Booking, BookingStatus
+from bookings.tests.test_concurrency import race
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
@@ -842,3 +845,52 @@ class TimeSlotChangeFormTests(AdminTestCase):
 
         self.assertEqual(response.status_code, 302, getattr(response, "context", None))
         self.assertEqual(session.time_slots.get().start, ist(5, 8))
+
+
+class TimeSlotEditRaceTests(TransactionTestCase):
+    """Real threads, each with its own connection: staff edit a slot while
+    clients book and cancel on it."""
+
+    CLIENTS = 12
+    ROUNDS = 4
+    EDITS = 8
+
+    def test_editing_a_slot_while_clients_book_and_cancel_keeps_its_counter_true(self):
+        superuser = User.objects.create_superuser(
+            email="boss@example.com", password=PASSWORD, name="Boss"
+        )
+        slot = TimeSlotFactory(capacity=self.CLIENTS)
+        clients = [ClientFactory() for _ in range(self.CLIENTS)]
+        form = {**split(slot.start, "start"), **split(slot.end, "end")}
+
+        def work(index, barrier):
+            if index == self.CLIENTS:
+                browser = Client()
+                browser.force_login(superuser)
+                barrier.wait()
+                return [
+                    browser.post(
+                        f"{SLOTS_URL}{slot.pk}/change/",
+                        {**form, "capacity": str(self.CLIENTS + edit % 2)},
+                    ).status_code
+                    for edit in range(self.EDITS)
+                ]
+            barrier.wait()
+            for _ in range(self.ROUNDS):
+                booking = booking_services.booking_create(
+                    client=clients[index], time_slot_id=slot.pk
+                )
+                booking_services.booking_cancel(booking=booking)
+            return booking_services.booking_create(client=clients[index], time_slot_id=slot.pk)
+
+        results = race(self.CLIENTS + 1, work)
+
+        self.assertEqual(results[-1], [302] * self.EDITS, results[-1])
+        # A stale counter saved by the admin shows as a booking refused by the
+        # database, or as a counter that no longer matches the bookings.
+        outcomes = Counter(type(result).__name__ for result in results[:-1])
+        self.assertEqual(outcomes, {"Booking": self.CLIENTS}, str(results[:-1])[:500])
+        slot.refresh_from_db()
+        confirmed = Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED)
+        self.assertEqual((slot.booked, confirmed.count()), (self.CLIENTS, self.CLIENTS))
+        self.assertEqual(slot.capacity, self.CLIENTS + (self.EDITS - 1) % 2)
