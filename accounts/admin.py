@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import User
+from accounts.models import Role, User
 from sessions_app.admin import TimetableAdminMixin
 
 
@@ -23,6 +25,27 @@ class UserEditForm(UserChangeForm):
 
     def clean_email(self) -> str:
         return User.objects.normalize_email(self.cleaned_data["email"])
+
+    def clean_role(self) -> str:
+        """An instructor keeps the role while any session is theirs: a session
+        is always taught by an instructor."""
+        role = self.cleaned_data["role"]
+        user = self.instance
+        if user.pk is not None and user.is_instructor and role != Role.INSTRUCTOR:
+            sessions = user.sessions.count()
+            if sessions:
+                raise ValidationError(
+                    ngettext(
+                        "This instructor teaches %(count)d session; give it to another "
+                        "instructor first.",
+                        "This instructor teaches %(count)d sessions; give them to another "
+                        "instructor first.",
+                        sessions,
+                    ),
+                    code="instructor_has_sessions",
+                    params={"count": sessions},
+                )
+        return role
 
 
 @admin.register(User)

@@ -6,6 +6,8 @@ from django.db.models import F, Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from studio import timezones
+
 MIN_CAPACITY = 1
 MAX_CAPACITY = 500
 
@@ -112,7 +114,8 @@ class TimeSlot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.session.title} at {self.start:%Y-%m-%d %H:%M}"
+        start = timezones.localize(self.start, timezones.studio_zone())
+        return f"{self.session.title} at {start:%Y-%m-%d %H:%M}"
 
     def clean(self) -> None:
         errors = {}

@@ -8,11 +8,13 @@ the count, one for the sessions with their instructors, one for their slots
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils.timezone import now
 
 from accounts.models import User
 from bookings.models import Booking
-from sessions_app.models import Session, TimeSlot
+from sessions_app.models import Session, SlotStatus, TimeSlot
 from studio import timezones
 
 
@@ -74,3 +76,39 @@ def session_list_public(
 
 def session_search(sessions: QuerySet[Session], text: str) -> QuerySet[Session]:
     return sessions.filter(Q(title__icontains=text) | Q(description__icontains=text))
+
+
+def session_list_with_upcoming(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """`sessions` with their instructor and, over their upcoming slots, the
+    next start (`next_start`, None without one) and the seats booked and
+    offered (`upcoming_booked`, `upcoming_capacity`), each in the same query."""
+    upcoming = TimeSlot.objects.upcoming().filter(session=OuterRef("pk")).order_by()
+
+    def total(field: str) -> Coalesce:
+        per_session = upcoming.values("session").annotate(total=Sum(field)).values("total")
+        return Coalesce(Subquery(per_session), 0)
+
+    return sessions.select_related("instructor").annotate(
+        next_start=Subquery(upcoming.order_by("start").values("start")[:1]),
+        upcoming_booked=total("booked"),
+        upcoming_capacity=total("capacity"),
+    )
+
+
+def session_filter_upcoming(sessions: QuerySet[Session], *, upcoming: bool) -> QuerySet[Session]:
+    """The sessions of `sessions` with an upcoming slot, or, with
+    `upcoming=False`, those without one (every slot started or cancelled)."""
+    has_upcoming = Exists(TimeSlot.objects.upcoming().filter(session=OuterRef("pk")))
+    return sessions.filter(has_upcoming if upcoming else ~has_upcoming)
+
+
+def slot_filter_status(slots: QuerySet[TimeSlot], status: str) -> QuerySet[TimeSlot]:
+    """The slots of `slots` whose `status` (as the API shows it) is `status`."""
+    if status == SlotStatus.CANCELLED:
+        return slots.filter(is_cancelled=True)
+    if status == SlotStatus.PAST:
+        return slots.filter(is_cancelled=False, start__lte=now())
+    upcoming = slots.filter(is_cancelled=False, start__gt=now())
+    if status == SlotStatus.FULL:
+        return upcoming.filter(booked__gte=F("capacity"))
+    return upcoming.filter(booked__lt=F("capacity"))

@@ -99,6 +99,42 @@ def _check_slots(
         raise ValidationFailedError(errors={"time_slots": errors})
 
 
+def time_slots_check(
+    *, instructor: User, items: list[dict[str, Any]], replaced: Iterable[int] = ()
+) -> dict[int, TimeSlot]:
+    """The slot rules of session_create and session_update, for a form that
+    writes slots itself (the admin).
+
+    `items` are slots as they are to be saved (`start`, `end`, `capacity`, and
+    `id` for an existing slot); `replaced` names the current slots they replace
+    or delete, which do not count as overlaps. Locks the instructor's timetable
+    and those slots, as the services do, until the caller's transaction ends
+    (the admin's views run in one), and returns the locked slots by id, so the
+    caller saves them with their current counters. Raises ValidationFailedError
+    with errors nested per item, as the services do.
+    """
+    with transaction.atomic():
+        _lock_instructor(instructor)
+        existing = {
+            slot.pk: slot
+            for slot in TimeSlot.objects.select_for_update()
+            .filter(pk__in=list(replaced))
+            .order_by("pk")
+        }
+        _check_slots(instructor=instructor, items=items, existing=existing, ignore=set(existing))
+    errors: list[dict[str, list[str]]] = [{} for _ in items]
+    for index, item in enumerate(items):
+        slot = existing.get(item.get("id"))
+        if slot is not None and item["capacity"] < slot.booked:
+            errors[index]["capacity"] = [
+                _("The capacity cannot be lower than the %(booked)d confirmed bookings.")
+                % {"booked": slot.booked}
+            ]
+    if any(errors):
+        raise ValidationFailedError(errors={"time_slots": errors})
+    return existing
+
+
 def session_create(
     *,
     instructor: User,

@@ -2,7 +2,11 @@ from django.test import TestCase
 
 from accounts import services
 from accounts.models import Role, User
-from accounts.tests.factories import PASSWORD, ClientFactory
+from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
+from sessions_app.tests.factories import SessionFactory
+from sessions_app.tests.test_admin import AdminTestCase, column
+
+CHANGELIST = "/admin/accounts/user/"
 
 
 class UserAdminTests(TestCase):
@@ -104,3 +108,125 @@ class UserAdminTests(TestCase):
         )
         self.assertEqual(refused.status_code, 401)
         self.assertEqual(refused.json()["code"], "token_not_valid")
+
+
+class UserChangelistTests(AdminTestCase):
+    def test_changelist_shows_role_and_time_zone(self):
+        ClientFactory(email="ana@example.com", timezone="Europe/London")
+        InstructorFactory(email="maya@example.com", timezone="Asia/Kolkata")
+
+        response = self.client.get(CHANGELIST)
+
+        self.assertEqual(
+            column(response, "email"), ["ana@example.com", "boss@example.com", "maya@example.com"]
+        )
+        self.assertEqual(column(response, "role"), ["Client", "Client", "Instructor"])
+        self.assertEqual(
+            column(response, "timezone"), ["Europe/London", "Asia/Kolkata", "Asia/Kolkata"]
+        )
+
+    def test_changelist_filters_by_role(self):
+        maya = InstructorFactory()
+        ClientFactory()
+
+        response = self.client.get(CHANGELIST, {"role__exact": Role.INSTRUCTOR})
+
+        self.assertEqual(self.listed(response), {maya.pk})
+
+    def test_changelist_filters_by_time_zone(self):
+        london = ClientFactory(timezone="Europe/London")
+        InstructorFactory(timezone="Asia/Kolkata")
+
+        page = self.client.get(CHANGELIST)
+        response = self.client.get(CHANGELIST, {"timezone": "Europe/London"})
+
+        self.assertContains(page, 'href="?timezone=Europe%2FLondon"')
+        self.assertContains(page, 'href="?timezone=Asia%2FKolkata"')
+        self.assertEqual(self.listed(response), {london.pk})
+
+    def test_changelist_searches_by_email(self):
+        ana = ClientFactory(email="ana.lopez@example.com")
+        ClientFactory(email="bob@example.com")
+
+        response = self.client.get(CHANGELIST, {"q": "lopez"})
+
+        self.assertEqual(self.listed(response), {ana.pk})
+
+    def test_changelist_queries_do_not_grow_with_its_rows(self):
+        self.assert_queries_do_not_grow(
+            CHANGELIST,
+            ClientFactory,
+            lambda response: response.context["cl"].result_count - 1,  # and the superuser
+        )
+
+    def test_filtered_changelist_queries_do_not_grow_with_its_rows(self):
+        self.assert_queries_do_not_grow(
+            f"{CHANGELIST}?role__exact=instructor&timezone=Asia%2FKolkata&q=example",
+            lambda: InstructorFactory(timezone="Asia/Kolkata"),
+        )
+
+
+class UserRoleChangeTests(AdminTestCase):
+    def change(self, user: User, role: str):
+        return self.client.post(
+            f"{CHANGELIST}{user.pk}/change/",
+            {
+                "email": user.email,
+                "name": user.name,
+                "role": role,
+                "timezone": user.timezone,
+                "phone": user.phone,
+                "is_active": "on",
+            },
+        )
+
+    def test_staff_make_a_client_an_instructor_who_can_then_use_the_instructor_api(self):
+        user = ClientFactory()
+        tokens = services.tokens_for(user)
+
+        response = self.change(user, Role.INSTRUCTOR)
+
+        self.assertEqual(response.status_code, 302, getattr(response, "context", None))
+        user.refresh_from_db()
+        self.assertEqual(user.role, Role.INSTRUCTOR)
+        own = self.client.get(
+            "/api/sessions/instructor/", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}"
+        )
+        self.assertEqual(own.status_code, 200)
+
+    def test_a_role_change_keeps_the_password_and_the_users_sign_in(self):
+        user = ClientFactory()
+        refresh = services.tokens_for(user)["refresh"]
+
+        self.change(user, Role.INSTRUCTOR)
+
+        user.refresh_from_db()
+        self.assertTrue(user.check_password(PASSWORD))
+        renewed = self.client.post(
+            "/api/refresh-token/", {"refresh": refresh}, content_type="application/json"
+        )
+        self.assertEqual(renewed.status_code, 200)
+        me = self.client.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {renewed.json()['access']}")
+        self.assertEqual(me.json()["role"], Role.INSTRUCTOR)
+
+    def test_an_instructor_without_sessions_can_become_a_client(self):
+        user = InstructorFactory()
+
+        response = self.change(user, Role.CLIENT)
+
+        self.assertEqual(response.status_code, 302, getattr(response, "context", None))
+        self.assertEqual(User.objects.get(pk=user.pk).role, Role.CLIENT)
+
+    def test_an_instructor_who_teaches_sessions_keeps_the_role(self):
+        user = InstructorFactory()
+        SessionFactory(instructor=user)
+
+        response = self.change(user, Role.CLIENT)
+
+        self.assertEqual(response.status_code, 200)
+        errors = response.context["adminform"].form.errors
+        self.assertEqual(
+            errors["role"],
+            ["This instructor teaches 1 session; give it to another instructor first."],
+        )
+        self.assertEqual(User.objects.get(pk=user.pk).role, Role.INSTRUCTOR)

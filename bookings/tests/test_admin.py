@@ -1,29 +1,26 @@
-from django.test import TestCase
+from datetime import timedelta
+from itertools import count
+
+from django.utils.timezone import now
 from rest_framework import status
 
-from accounts.models import User
-from accounts.tests.factories import PASSWORD, ClientFactory
+from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import book, make_slot
+from sessions_app.tests.test_admin import AdminTestCase, column, shown
+from sessions_app.tests.test_views import ist
 
 CHANGELIST = "/admin/bookings/booking/"
 
 
-class BookingAdminTests(TestCase):
+class BookingAdminTests(AdminTestCase):
     def setUp(self):
-        self.superuser = User.objects.create_superuser(
-            email="boss@example.com", password=PASSWORD, name="Boss"
-        )
-        self.client.force_login(self.superuser)
+        super().setUp()
         self.ana = ClientFactory(email="ana.lopez@example.com")
         self.bob = ClientFactory(email="bob.stone@example.com")
         self.kept = book(self.ana, make_slot(title="Power Spin"))
         self.dropped = services.booking_cancel(booking=book(self.bob, make_slot(title="Zumba")))
-
-    def listed(self, response) -> set[int]:
-        self.assertEqual(response.status_code, status.HTTP_200_OK)
-        return {booking.pk for booking in response.context["cl"].result_list}
 
     def test_changelist_loads_for_a_superuser_with_every_booking(self):
         response = self.client.get(CHANGELIST)
@@ -95,3 +92,35 @@ class BookingAdminTests(TestCase):
 
         self.assertEqual(response.status_code, status.HTTP_302_FOUND)
         self.assertTrue(response["Location"].startswith("/admin/login/"))
+
+
+class BookingChangelistTests(AdminTestCase):
+    def test_changelist_shows_client_session_slot_start_status_and_created(self):
+        slot = make_slot(title="Power Spin", start=ist(2, 7, 30))
+        booking = book(ClientFactory(email="ana.lopez@example.com"), slot)
+
+        response = self.client.get(CHANGELIST)
+
+        self.assertEqual(column(response, "client"), ["ana.lopez@example.com"])
+        self.assertEqual(column(response, "session"), ["Power Spin"])
+        self.assertEqual(column(response, "slot_start"), [shown(ist(2, 7, 30))])
+        self.assertEqual(column(response, "status"), ["Confirmed"])
+        self.assertEqual(column(response, "created_at"), [shown(booking.created_at)])
+
+    def test_changelist_queries_do_not_grow_with_its_rows(self):
+        hours = count(24, 2)
+
+        def add_booking():
+            slot = make_slot(start=now() + timedelta(hours=next(hours)))
+            book(ClientFactory(), slot)
+
+        self.assert_queries_do_not_grow(CHANGELIST, add_booking)
+
+    def test_filtered_changelist_queries_do_not_grow_with_its_rows(self):
+        hours = count(24, 2)
+
+        def add_booking():
+            slot = make_slot(title="Power Spin", start=now() + timedelta(hours=next(hours)))
+            services.booking_cancel(booking=book(ClientFactory(), slot))
+
+        self.assert_queries_do_not_grow(f"{CHANGELIST}?status__exact=cancelled&q=spin", add_booking)
