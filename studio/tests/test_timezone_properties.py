@@ -3,6 +3,8 @@ wall-clock times.
 
 - Any instant rendered in any IANA zone reads back as the same instant, and
   carries the offset that zone has at that instant.
+- Any datetime at all is either refused (400) or an instant that every zone
+  can show; the ends of the calendar never reach a conversion that overflows.
 - In a studio zone with daylight saving, a naive time in a spring gap or an
   autumn fold is refused, by the module and through the API, with a message
   asking for an explicit offset; any other naive time is that wall-clock time.
@@ -14,16 +16,16 @@ comes from counting the instants that show it on the zone's clocks, without
 the `fold` attribute the module itself relies on.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.test import RequestFactory, SimpleTestCase, override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
 from rest_framework import serializers, status
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APITestCase
 
 from accounts.tests.factories import InstructorFactory
 from sessions_app.models import Session, TimeSlot
@@ -294,3 +296,89 @@ class NaiveSlotTimesThroughTheApi(HypothesisTestCase):
         self.assertEqual(
             datetime.fromisoformat(response.json()["time_slots"][0]["start"]), slot.start
         )
+
+
+# Offsets an ISO 8601 time can carry: under a day either way.
+any_offsets = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timedelta(minutes=m))
+
+
+class CalendarEndsProperties(SimpleTestCase):
+    @PROPERTY
+    @example(wall=datetime.max, offset=timedelta(hours=-5), zone_name="Pacific/Kiritimati")
+    @example(wall=datetime(9999, 12, 31, 22), offset=None, zone_name="Pacific/Kiritimati")
+    @example(wall=datetime.min, offset=timedelta(hours=5), zone_name="Etc/GMT+12")
+    @given(
+        wall=st.datetimes(),
+        offset=st.none() | any_offsets,
+        zone_name=st.sampled_from(ALL_ZONES),
+    )
+    def test_any_datetime_is_refused_or_an_instant_every_zone_can_show(
+        self, wall, offset, zone_name
+    ):
+        text = naive_iso(wall) + ("" if offset is None else offset_text(offset))
+        named = wall.replace(tzinfo=timezones.studio_zone() if offset is None else timezone(offset))
+        read, errors = read_field(text)
+        if not timezones.EARLIEST <= named <= timezones.LATEST:
+            self.assertIsNone(read, text)
+            self.assertEqual(errors[0].code, "overflow", text)
+            return
+        if errors and offset is None:
+            # A naive time may also fall in a change of the studio zone's offset.
+            self.assertIn(errors[0].code, {"nonexistent", "ambiguous"}, text)
+            return
+        self.assertIsNone(errors, text)
+        rendered = timezones.render(read, ZoneInfo(zone_name))
+        self.assertEqual(read_field(rendered)[0], read, rendered)
+
+    @PROPERTY
+    @example(day=date.max, zone_name="Etc/GMT+12")
+    @example(day=date.max, zone_name="Pacific/Kiritimati")
+    @example(day=date.min, zone_name="Pacific/Kiritimati")
+    @example(day=date.min, zone_name="Etc/GMT+12")
+    @given(day=st.dates(), zone_name=st.sampled_from(ALL_ZONES))
+    def test_day_bounds_of_any_date_are_instants_every_zone_can_show(self, day, zone_name):
+        zone = ZoneInfo(zone_name)
+        start, end = timezones.day_bounds(day, zone)
+        self.assertTrue(timezones.EARLIEST <= start <= end <= timezones.LATEST, (start, end))
+        if date(2, 1, 1) <= day <= date(9998, 1, 1):
+            # Away from the ends, they are the zone's own midnights.
+            self.assertEqual(start, datetime.combine(day, time.min, tzinfo=zone))
+            next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+            self.assertEqual(end, next_day)
+
+
+class CalendarEndsThroughTheApi(APITestCase):
+    """Times at the ends of the calendar are 400s or empty answers, never 500s."""
+
+    def test_a_slot_beyond_the_last_instant_is_a_400_and_nothing_is_created(self):
+        self.client.force_authenticate(InstructorFactory())
+        for start, end in [
+            ("9999-12-31T20:00:00-05:00", "9999-12-31T21:00:00-05:00"),
+            ("9999-12-31T22:00", "9999-12-31T23:00"),
+        ]:
+            body = {
+                "title": "Last Class",
+                "category": "yoga",
+                "time_slots": [{"start": start, "end": end, "capacity": 3}],
+            }
+            with self.subTest(start=start):
+                response = self.client.post(SESSIONS, body, format="json")
+                self.assertEqual(response.status_code, status.HTTP_400_BAD_REQUEST)
+                problem = response.json()
+                self.assertEqual(problem["code"], "invalid")
+                self.assertEqual(set(problem["errors"]["time_slots"][0]), {"start", "end"})
+        self.assertFalse(Session.objects.exists())
+
+    def test_date_filters_at_the_ends_of_the_calendar_answer_an_empty_list(self):
+        for query in [
+            "date_to=9999-12-31",
+            "date_from=9999-12-31",
+            "date_from=0001-01-01",
+            "date_to=0001-01-01",
+            "date_from=9999-12-31&tz=Etc/GMT%2B12",
+            "date_from=0001-01-01&tz=Pacific/Kiritimati",
+        ]:
+            with self.subTest(query=query):
+                response = self.client.get(f"/api/public/sessions/?{query}")
+                self.assertEqual(response.status_code, status.HTTP_200_OK, response.content)
+                self.assertEqual(response.json()["results"], [])
