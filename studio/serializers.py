@@ -38,6 +38,8 @@ class ZonedDateTimeField(serializers.DateTimeField):
             self.fail("nonexistent")
         except timezones.AmbiguousTimeError:
             self.fail("ambiguous")
+        except timezones.OutOfRangeError:
+            self.fail("overflow")
 
     def to_representation(self, value: datetime | None) -> str | None:
         if value is None:

@@ -24,6 +24,11 @@ QUERY_PARAM = "tz"
 HEADER = "X-Timezone"
 _REQUEST_ATTR = "_studio_viewing_zone"
 
+# Every zone's offset is under a day, so an instant at least a day inside
+# datetime's range shows on the clocks of every zone (and converts to UTC).
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
 
 @cache
 def _zone_names() -> frozenset[str]:
@@ -100,17 +105,27 @@ class AmbiguousTimeError(ValueError):
     """A wall-clock time that happens twice at a daylight-saving change."""
 
 
+class OutOfRangeError(ValueError):
+    """An instant too near the ends of the calendar to show in every zone."""
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise OutOfRangeError(f"{value.isoformat()} is too far in the past or future.")
+    return value
+
+
 def read_naive(value: datetime, zone: ZoneInfo | None = None) -> datetime:
     """`value` as an aware datetime: naive input is wall-clock time in the
     studio zone (or `zone`); aware input is kept as the instant it names.
 
     A naive time that falls in a daylight-saving gap or fold is refused, since
-    it names no instant, or two.
+    it names no instant, or two; so is an instant outside EARLIEST..LATEST.
     """
     if value.tzinfo is not None and value.utcoffset() is not None:
-        return value
+        return _in_range(value)
     zone = zone or studio_zone()
-    early = value.replace(tzinfo=zone, fold=0)
+    early = _in_range(value.replace(tzinfo=zone, fold=0))
     late = value.replace(tzinfo=zone, fold=1)
     if early.utcoffset() != late.utcoffset():
         # Round-tripping through UTC tells a gap (the time never shows on the
@@ -137,7 +152,11 @@ def render(value: datetime, zone: ZoneInfo) -> str:
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants at which `day` starts and the next day starts in `zone`."""
+    """The instants at which `day` starts and the next day starts in `zone`;
+    at the ends of the calendar, kept within EARLIEST..LATEST."""
     start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
+    if day < date.max:
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    else:
+        end = LATEST
+    return min(max(start, EARLIEST), LATEST), min(max(end, EARLIEST), LATEST)
