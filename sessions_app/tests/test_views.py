@@ -1057,6 +1057,19 @@ class PublicListViewTests(SessionApiTestCase):
 
         self.assertEqual(self.ids(instructor=mine.instructor_id), [mine.pk])
 
+    def test_public_list_refuses_an_instructor_id_that_is_not_a_whole_number_in_range(self):
+        TimeSlotFactory()
+        for value in ["99999999999999999999", "-9.5e+174", "1.5", "0", "-3"]:
+            with self.subTest(value=value):
+                errors = self.assert_invalid(self.client.get(PUBLIC, {"instructor": value}))
+
+                self.assertEqual(set(errors), {"instructor"})
+
+    def test_public_list_with_the_largest_instructor_id_is_empty(self):
+        TimeSlotFactory()
+
+        self.assertEqual(self.ids(instructor=2**63 - 1), [])
+
     def test_public_list_searches_title_and_description_ignoring_case(self):
         by_title = TimeSlotFactory(session__title="Power Yoga", start=ist(3, 7)).session
         by_description = TimeSlotFactory(
