@@ -15,7 +15,8 @@ class StudioAutoSchema(AutoSchema):
             codes.append("401")
         if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", [])):
             codes.append("403")
-        if "{" in self.path:
+        # An unknown id, or a page past the last of a list.
+        if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
             codes.append("404")
         if getattr(view, "throttle_classes", None):
             codes.append("429")

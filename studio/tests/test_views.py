@@ -67,6 +67,25 @@ class SchemaTests(APITestCase):
         self.assertEqual(set(me) & {"get", "patch", "put"}, {"get", "patch"})
         self.assertIn("401", me["get"]["responses"])
 
+    def test_every_paginated_list_documents_404_for_a_page_past_the_last(self):
+        lists = [
+            "/api/bookings/",
+            "/api/sessions/",
+            "/api/sessions/instructor/",
+            "/api/public/sessions/",
+        ]
+        for path in lists:
+            with self.subTest(path=path):
+                responses = self.schema["paths"][path]["get"]["responses"]
+                problem = responses["404"]["content"]["application/json"]["schema"]
+                self.assertTrue(problem["$ref"].endswith("/Problem"))
+
+    def test_a_page_past_the_last_is_a_404_problem(self):
+        response = self.client.get("/api/public/sessions/", {"page": 2})
+
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.json()["code"], "not_found")
+
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
         ref = problem["content"]["application/json"]["schema"]["$ref"]
