@@ -16,7 +16,7 @@ class BookedSessionSerializer(serializers.ModelSerializer):
 
 class BookingSerializer(serializers.ModelSerializer):
     created_at = ZonedDateTimeField()
-    cancelled_at = ZonedDateTimeField()
+    cancelled_at = ZonedDateTimeField(allow_null=True)
     time_slot = TimeSlotSerializer()
     session = BookedSessionSerializer(source="time_slot.session")
 

@@ -9,6 +9,7 @@ from bookings import selectors, services
 from bookings.filters import BookingFilter
 from bookings.models import Booking
 from bookings.serializers import BookingCreateSerializer, BookingSerializer
+from studio.serializers import ProblemSerializer
 
 
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -28,7 +29,10 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = selectors.booking_list(client=self.request.user).get(pk=booking.pk)
         return Response(self.get_serializer(booking).data, status=status_code)
 
-    @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer})
+    @extend_schema(
+        request=BookingCreateSerializer,
+        responses={201: BookingSerializer, 409: ProblemSerializer},
+    )
     def create(self, request: Request) -> Response:
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -39,12 +43,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         # instructor loaded: nothing to read again.
         return Response(self.get_serializer(booking).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: BookingSerializer})
+    @extend_schema(request=None, responses={200: BookingSerializer, 409: ProblemSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:
         booking = services.booking_cancel(booking=self.get_object())
         return self._render(booking)
 
-    @extend_schema(responses={200: BookingSerializer})
+    @extend_schema(responses={200: BookingSerializer, 409: ProblemSerializer})
     def destroy(self, request: Request, pk=None) -> Response:
         return self.cancel(request, pk=pk)
