@@ -1405,3 +1405,31 @@ class ViewingZoneTests(SessionApiTestCase):
                 in_ist = self.client.get(public_url(slot.session_id)).json()["time_slots"][0]
                 self.assertTrue(in_ist["start"].endswith("+05:30"))
                 self.assertTrue(in_ist["end"].endswith("+05:30"))
+
+
+class SessionSchemaTests(APITestCase):
+    def setUp(self):
+        self.schema = self.client.get("/api/schema/?format=json").json()
+
+    def test_schema_documents_the_conflicts_of_updating_and_deleting_a_session(self):
+        paths = self.schema["paths"]
+        operations = [
+            paths["/api/sessions/{id}/"]["put"],
+            paths["/api/sessions/{id}/"]["patch"],
+            paths["/api/sessions/{id}/"]["delete"],
+            paths["/api/sessions/{id}/update/"]["put"],
+            paths["/api/sessions/{id}/update/"]["patch"],
+            paths["/api/sessions/{id}/delete/"]["delete"],
+        ]
+        for operation in operations:
+            with self.subTest(operation=operation["operationId"]):
+                problem = operation["responses"]["409"]["content"]["application/json"]["schema"]
+                self.assertTrue(problem["$ref"].endswith("/Problem"))
+
+    def test_schema_documents_the_instructor_filter_as_an_id_in_range(self):
+        parameters = self.schema["paths"]["/api/public/sessions/"]["get"]["parameters"]
+        instructor = next(p for p in parameters if p["name"] == "instructor")
+
+        self.assertEqual(
+            instructor["schema"], {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+        )
