@@ -7,6 +7,14 @@ from studio.serializers import ProblemSerializer
 class StudioAutoSchema(AutoSchema):
     """Documents, beside each operation's own answers, the problem bodies it can give."""
 
+    def _get_parameters(self):
+        # An optional query parameter given empty (`?status=`) counts as not given.
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         view = self.view
