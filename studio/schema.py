@@ -26,6 +26,9 @@ class StudioAutoSchema(AutoSchema):
         # An unknown id, or a page past the last of a list.
         if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
             codes.append("404")
+        # A body in a media type other than JSON.
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            codes.append("415")
         if getattr(view, "throttle_classes", None):
             codes.append("429")
         for code in codes:

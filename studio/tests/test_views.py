@@ -86,6 +86,13 @@ class SchemaTests(APITestCase):
         self.assertEqual(response.status_code, 404)
         self.assertEqual(response.json()["code"], "not_found")
 
+    def test_every_operation_with_a_body_documents_415_for_another_media_type(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                with self.subTest(path=path, method=method):
+                    documented = "415" in operation["responses"]
+                    self.assertEqual(documented, "requestBody" in operation)
+
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
         ref = problem["content"]["application/json"]["schema"]["$ref"]
