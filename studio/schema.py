@@ -18,7 +18,8 @@ class StudioAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         view = self.view
-        codes = ["400", "503"]
+        # 406: an Accept header that rules out JSON, on any operation.
+        codes = ["400", "406", "503"]
         if getattr(view, "authentication_classes", None):
             codes.append("401")
         if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", [])):

@@ -93,6 +93,18 @@ class SchemaTests(APITestCase):
                     documented = "415" in operation["responses"]
                     self.assertEqual(documented, "requestBody" in operation)
 
+    def test_every_operation_documents_406_for_an_accept_header_without_json(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                with self.subTest(path=path, method=method):
+                    self.assertIn("406", operation["responses"])
+
+    def test_an_accept_header_without_json_is_a_406_problem(self):
+        response = self.client.get("/api/health/", headers={"Accept": "text/html"})
+
+        self.assertEqual(response.status_code, 406)
+        self.assertEqual(response.json()["code"], "not_acceptable")
+
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
         ref = problem["content"]["application/json"]["schema"]["$ref"]
