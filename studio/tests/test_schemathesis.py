@@ -12,6 +12,7 @@ mode (`STUDIO_FUZZ_EXAMPLES`, default 20), derandomized, no example database.
 """
 
 import os
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +20,9 @@ from datetime import timedelta
 import requests
 import schemathesis
 from django.core.cache import cache
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.test import LiveServerTestCase, override_settings
+from django.test.testcases import LiveServerThread
 from django.utils.timezone import now
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -75,9 +78,22 @@ FUZZ_SETTINGS = settings(
 )
 
 
-# A fresh connection per request: the test server answers keep-alive requests
-# in small writes that wait on delayed ACKs (40 ms each).
-HEADERS = {"Connection": "close"}
+HEADERS: dict[str, str] = {}
+
+
+class _NoDelayServer(ThreadedWSGIServer):
+    """The test server, answering without waiting on delayed ACKs: it writes a
+    response in several small pieces, which Nagle's algorithm would hold back
+    40 ms each on a kept-alive connection."""
+
+    def get_request(self):
+        sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, address
+
+
+class _NoDelayServerThread(LiveServerThread):
+    server_class = _NoDelayServer
 
 
 @dataclass
@@ -107,6 +123,7 @@ def _first_lines(text: str, count: int = 12) -> str:
 @override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
 class SchemaFuzzTests(LiveServerTestCase):
     host = "127.0.0.1"
+    server_thread_class = _NoDelayServerThread
 
     @classmethod
     def setUpClass(cls):
