@@ -254,6 +254,16 @@ class SessionCreateViewTests(SessionApiTestCase):
         self.assertEqual(set(errors), {"category"})
         self.assertFalse(Session.objects.exists())
 
+    def test_create_refuses_a_title_or_description_that_is_not_a_string(self):
+        for field, value in [("title", 0), ("description", 2.5)]:
+            with self.subTest(field=field):
+                response = self.client.post(SESSIONS, self.body(**{field: value}))
+
+                errors = self.assert_invalid(response)
+
+                self.assertEqual(set(errors), {field})
+                self.assertFalse(Session.objects.exists())
+
     def test_create_accepts_every_category_of_the_contract(self):
         categories = ["yoga", "zumba", "hiit", "pilates", "spin", "strength", "dance", "other"]
         for day, category in enumerate(categories, start=2):
