@@ -78,13 +78,10 @@ FUZZ_SETTINGS = settings(
 )
 
 
-HEADERS: dict[str, str] = {}
-
-
 class _NoDelayServer(ThreadedWSGIServer):
     """The test server, answering without waiting on delayed ACKs: it writes a
     response in several small pieces, which Nagle's algorithm would hold back
-    40 ms each on a kept-alive connection."""
+    40 ms each on a kept-alive connection (about 50 ms a request instead of 4)."""
 
     def get_request(self):
         sock, address = super().get_request()
@@ -234,7 +231,7 @@ class SchemaFuzzTests(LiveServerTestCase):
         if not case.meta.generation.mode.is_negative or "Authorization" in case.headers:
             case.headers["Authorization"] = token
         try:
-            response = case.call(base_url=self.live_server_url, session=self.http, headers=HEADERS)
+            response = case.call(base_url=self.live_server_url, session=self.http)
         except requests.RequestException as exc:
             findings.setdefault(
                 (label, "request"),
@@ -242,7 +239,7 @@ class SchemaFuzzTests(LiveServerTestCase):
             )
             return
         try:
-            case.validate_response(response, checks=CHECKS, headers=HEADERS)
+            case.validate_response(response, checks=CHECKS)
         except FailureGroup as group:
             for failure in group.exceptions:
                 findings.setdefault(
@@ -250,7 +247,7 @@ class SchemaFuzzTests(LiveServerTestCase):
                     Finding(
                         operation=label,
                         check=_first_lines(f"{failure.title}: {failure.message}"),
-                        request=case.as_curl_command(headers=HEADERS),
+                        request=case.as_curl_command(),
                         status=response.status_code,
                         body=response.text[:300],
                     ),
