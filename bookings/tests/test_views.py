@@ -619,3 +619,19 @@ class BookingSchemaTests(APITestCase):
             with self.subTest(operation=operation["operationId"]):
                 problem = operation["responses"]["409"]["content"]["application/json"]["schema"]
                 self.assertTrue(problem["$ref"].endswith("/Problem"))
+
+
+class HugeIdTests(BookingApiTestCase):
+    HUGE = 10**20
+
+    def test_a_booking_id_too_large_for_the_database_is_not_found(self):
+        for method, path in [
+            ("get", f"{BOOKINGS}{self.HUGE}/"),
+            ("delete", f"{BOOKINGS}{self.HUGE}/"),
+            ("post", f"{BOOKINGS}{self.HUGE}/cancel/"),
+        ]:
+            with self.subTest(method=method):
+                self.assert_problem(getattr(self.client, method)(path), 404, "not_found")
+
+    def test_booking_a_slot_id_too_large_for_the_database_is_invalid(self):
+        self.assert_invalid(self.post_booking(self.HUGE), "time_slot")

@@ -1443,3 +1443,20 @@ class SessionSchemaTests(APITestCase):
         self.assertEqual(
             instructor["schema"], {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
         )
+
+
+class HugeIdTests(SessionApiTestCase):
+    HUGE = 10**20
+
+    def test_a_session_id_too_large_for_the_database_is_not_found(self):
+        self.sign_in(InstructorFactory())
+        for method, path in [
+            ("get", f"{SESSIONS}{self.HUGE}/"),
+            ("patch", f"{SESSIONS}{self.HUGE}/"),
+            ("delete", f"{SESSIONS}{self.HUGE}/"),
+            ("put", f"{SESSIONS}{self.HUGE}/update/"),
+            ("delete", f"{SESSIONS}{self.HUGE}/delete/"),
+            ("get", f"{PUBLIC}{self.HUGE}/"),
+        ]:
+            with self.subTest(method=method, path=path):
+                self.assert_problem(getattr(self.client, method)(path), 404, "not_found")
