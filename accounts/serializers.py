@@ -2,20 +2,22 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from studio.serializers import StrictCharField
 from studio.timezones import validate_zone_name
 
 
 class UserSerializer(serializers.ModelSerializer):
     """The user object; on `PATCH /api/me/` only name and timezone change."""
 
+    name = StrictCharField(max_length=150)
+
     class Meta:
         model = User
         fields = ["id", "email", "name", "role", "timezone"]
         read_only_fields = ["id", "email", "role"]
-        extra_kwargs = {"name": {"allow_blank": False}}
 
 
-class PasswordField(serializers.CharField):
+class PasswordField(StrictCharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("write_only", True)
         kwargs.setdefault("trim_whitespace", False)
@@ -27,7 +29,7 @@ class PasswordField(serializers.CharField):
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = PasswordField()
-    name = serializers.CharField(max_length=150)
+    name = StrictCharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices)
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_zone_name])
 

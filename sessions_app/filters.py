@@ -1,9 +1,27 @@
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from sessions_app import selectors
 from sessions_app.models import Category, Session
 from studio import timezones
+
+# Ids are 64-bit: a larger number cannot name a row, and the database would
+# refuse to compare with it.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(filters.NumberFilter):
+    """A whole-number id from 1 to the largest the database holds."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class PublicSessionFilter(filters.FilterSet):
@@ -15,7 +33,7 @@ class PublicSessionFilter(filters.FilterSet):
     """
 
     category = filters.ChoiceFilter(choices=Category.choices)
-    instructor = filters.NumberFilter(field_name="instructor_id", help_text=_("Instructor id."))
+    instructor = IdFilter(field_name="instructor_id", help_text=_("Instructor id."))
     date_from = filters.DateFilter(
         method="filter_by_slots", help_text=_("First day, in the viewing time zone.")
     )

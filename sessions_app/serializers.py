@@ -7,7 +7,7 @@ from accounts.models import User
 from bookings.models import BookingStatus
 from sessions_app.models import MAX_CAPACITY, MIN_CAPACITY, Category, Session, SlotStatus, TimeSlot
 from studio import timezones
-from studio.serializers import ViewingZoneField, ZonedDateTimeField
+from studio.serializers import StrictCharField, ViewingZoneField, ZonedDateTimeField
 
 
 class InstructorSerializer(serializers.ModelSerializer):
@@ -171,12 +171,10 @@ class TimeSlotInputSerializer(serializers.Serializer):
 
 
 class SessionCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     # PUT takes the whole session: a description left out is blank. PATCH
     # (partial) applies no default and leaves it as it is.
-    description = serializers.CharField(
-        max_length=5000, allow_blank=True, required=False, default=""
-    )
+    description = StrictCharField(max_length=5000, allow_blank=True, required=False, default="")
     category = serializers.ChoiceField(choices=Category.choices)
     time_slots = TimeSlotInputSerializer(many=True, allow_empty=False, max_length=200)
 

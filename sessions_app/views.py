@@ -17,6 +17,7 @@ from sessions_app.serializers import (
     SessionSerializer,
     SessionUpdateSerializer,
 )
+from studio.serializers import ProblemSerializer
 
 
 class SessionViewSet(viewsets.ModelViewSet):
@@ -70,7 +71,10 @@ class SessionViewSet(viewsets.ModelViewSet):
         session = services.session_create(instructor=request.user, **serializer.validated_data)
         return self._render(session, status.HTTP_201_CREATED)
 
-    @extend_schema(request=SessionUpdateSerializer, responses={200: SessionSerializer})
+    @extend_schema(
+        request=SessionUpdateSerializer,
+        responses={200: SessionSerializer, 409: ProblemSerializer},
+    )
     def update(self, request: Request, *args, **kwargs) -> Response:
         session = self.get_object()
         serializer = self.get_serializer(data=request.data, partial=kwargs.pop("partial", False))
@@ -78,10 +82,14 @@ class SessionViewSet(viewsets.ModelViewSet):
         services.session_update(session=session, data=serializer.validated_data)
         return self._render(session)
 
-    @extend_schema(request=SessionUpdateSerializer, responses={200: SessionSerializer})
+    @extend_schema(
+        request=SessionUpdateSerializer,
+        responses={200: SessionSerializer, 409: ProblemSerializer},
+    )
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
+    @extend_schema(responses={204: None, 409: ProblemSerializer})
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         services.session_delete(session=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

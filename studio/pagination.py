@@ -1,4 +1,10 @@
+import re
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+WHOLE_NUMBER = re.compile(r"\d+")
 
 
 class StudioPagination(PageNumberPagination):
@@ -14,3 +20,25 @@ class StudioPagination(PageNumberPagination):
         fields["next"]["example"] = None
         fields["previous"]["example"] = None
         return envelope
+
+    def get_page_size(self, request) -> int:
+        """`page_size` is a whole number from 1; above the maximum it is the
+        maximum, and left empty it is the default. Anything else is a 400."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not WHOLE_NUMBER.fullmatch(raw) or int(raw) < 1:
+            raise ValidationError(
+                {self.page_size_query_param: [_("Give a whole number from 1 to 100.")]}
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = _(
+                    "Number of results per page: at most 100 (a larger number gives 100)."
+                )
+        return parameters

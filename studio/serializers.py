@@ -47,6 +47,16 @@ class ZonedDateTimeField(serializers.DateTimeField):
         return timezones.render(value, self.viewing_zone())
 
 
+class StrictCharField(serializers.CharField):
+    """Text that must come as a JSON string: a number such as 0 is refused,
+    not stored as "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class ViewingZoneField(serializers.Field):
     """The name of the zone the response's times are shown in."""

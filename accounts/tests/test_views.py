@@ -211,6 +211,16 @@ class RegisterViewTests(ApiTestCase):
         self.assertFalse(User.objects.exists())
 
 
+class RegisterTypeTests(ApiTestCase):
+    def test_register_refuses_a_name_or_password_that_is_not_a_string(self):
+        for field, value in [("name", 12345), ("password", 83749261587)]:
+            with self.subTest(field=field):
+                response = self.client.post(REGISTER, _register_body(**{field: value}))
+
+                self.assert_invalid(response, field)
+                self.assertFalse(User.objects.exists())
+
+
 class LoginViewTests(ApiTestCase):
     def setUp(self):
         super().setUp()
@@ -495,6 +505,15 @@ class MeViewTests(ApiTestCase):
         self.user.refresh_from_db()
         self.assertEqual(self.user.name, "Ana Lopez")
         self.assertEqual(self.user.timezone, "America/New_York")
+
+    def test_patch_me_refuses_a_name_that_is_not_a_string(self):
+        for name in [0, 1.5, True]:
+            with self.subTest(name=name):
+                response = self.client.patch(ME, {"name": name})
+
+                self.assert_invalid(response, "name")
+                self.user.refresh_from_db()
+                self.assertEqual(self.user.name, "Ana")
 
     def test_patch_me_does_not_change_role_or_email(self):
         response = self.client.patch(

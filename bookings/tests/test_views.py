@@ -597,3 +597,41 @@ class BookingTimeZoneViewTests(BookingApiTestCase):
 
         self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
         self.assertFalse(Booking.objects.exists())
+
+
+class BookingSchemaTests(APITestCase):
+    def setUp(self):
+        self.schema = self.client.get("/api/schema/?format=json").json()
+
+    def test_schema_allows_a_booking_that_was_never_cancelled_to_have_no_cancelled_at(self):
+        cancelled_at = self.schema["components"]["schemas"]["Booking"]["properties"]["cancelled_at"]
+
+        self.assertTrue(cancelled_at.get("nullable"), cancelled_at)
+
+    def test_schema_documents_the_conflicts_of_booking_and_cancelling(self):
+        paths = self.schema["paths"]
+        operations = [
+            paths["/api/bookings/"]["post"],
+            paths["/api/bookings/{id}/cancel/"]["post"],
+            paths["/api/bookings/{id}/"]["delete"],
+        ]
+        for operation in operations:
+            with self.subTest(operation=operation["operationId"]):
+                problem = operation["responses"]["409"]["content"]["application/json"]["schema"]
+                self.assertTrue(problem["$ref"].endswith("/Problem"))
+
+
+class HugeIdTests(BookingApiTestCase):
+    HUGE = 10**20
+
+    def test_a_booking_id_too_large_for_the_database_is_not_found(self):
+        for method, path in [
+            ("get", f"{BOOKINGS}{self.HUGE}/"),
+            ("delete", f"{BOOKINGS}{self.HUGE}/"),
+            ("post", f"{BOOKINGS}{self.HUGE}/cancel/"),
+        ]:
+            with self.subTest(method=method):
+                self.assert_problem(getattr(self.client, method)(path), 404, "not_found")
+
+    def test_booking_a_slot_id_too_large_for_the_database_is_invalid(self):
+        self.assert_invalid(self.post_booking(self.HUGE), "time_slot")

@@ -254,6 +254,16 @@ class SessionCreateViewTests(SessionApiTestCase):
         self.assertEqual(set(errors), {"category"})
         self.assertFalse(Session.objects.exists())
 
+    def test_create_refuses_a_title_or_description_that_is_not_a_string(self):
+        for field, value in [("title", 0), ("description", 2.5)]:
+            with self.subTest(field=field):
+                response = self.client.post(SESSIONS, self.body(**{field: value}))
+
+                errors = self.assert_invalid(response)
+
+                self.assertEqual(set(errors), {field})
+                self.assertFalse(Session.objects.exists())
+
     def test_create_accepts_every_category_of_the_contract(self):
         categories = ["yoga", "zumba", "hiit", "pilates", "spin", "strength", "dance", "other"]
         for day, category in enumerate(categories, start=2):
@@ -1057,6 +1067,19 @@ class PublicListViewTests(SessionApiTestCase):
 
         self.assertEqual(self.ids(instructor=mine.instructor_id), [mine.pk])
 
+    def test_public_list_refuses_an_instructor_id_that_is_not_a_whole_number_in_range(self):
+        TimeSlotFactory()
+        for value in ["99999999999999999999", "-9.5e+174", "1.5", "0", "-3"]:
+            with self.subTest(value=value):
+                errors = self.assert_invalid(self.client.get(PUBLIC, {"instructor": value}))
+
+                self.assertEqual(set(errors), {"instructor"})
+
+    def test_public_list_with_the_largest_instructor_id_is_empty(self):
+        TimeSlotFactory()
+
+        self.assertEqual(self.ids(instructor=2**63 - 1), [])
+
     def test_public_list_searches_title_and_description_ignoring_case(self):
         by_title = TimeSlotFactory(session__title="Power Yoga", start=ist(3, 7)).session
         by_description = TimeSlotFactory(
@@ -1392,3 +1415,48 @@ class ViewingZoneTests(SessionApiTestCase):
                 in_ist = self.client.get(public_url(slot.session_id)).json()["time_slots"][0]
                 self.assertTrue(in_ist["start"].endswith("+05:30"))
                 self.assertTrue(in_ist["end"].endswith("+05:30"))
+
+
+class SessionSchemaTests(APITestCase):
+    def setUp(self):
+        self.schema = self.client.get("/api/schema/?format=json").json()
+
+    def test_schema_documents_the_conflicts_of_updating_and_deleting_a_session(self):
+        paths = self.schema["paths"]
+        operations = [
+            paths["/api/sessions/{id}/"]["put"],
+            paths["/api/sessions/{id}/"]["patch"],
+            paths["/api/sessions/{id}/"]["delete"],
+            paths["/api/sessions/{id}/update/"]["put"],
+            paths["/api/sessions/{id}/update/"]["patch"],
+            paths["/api/sessions/{id}/delete/"]["delete"],
+        ]
+        for operation in operations:
+            with self.subTest(operation=operation["operationId"]):
+                problem = operation["responses"]["409"]["content"]["application/json"]["schema"]
+                self.assertTrue(problem["$ref"].endswith("/Problem"))
+
+    def test_schema_documents_the_instructor_filter_as_an_id_in_range(self):
+        parameters = self.schema["paths"]["/api/public/sessions/"]["get"]["parameters"]
+        instructor = next(p for p in parameters if p["name"] == "instructor")
+
+        self.assertEqual(
+            instructor["schema"], {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+        )
+
+
+class HugeIdTests(SessionApiTestCase):
+    HUGE = 10**20
+
+    def test_a_session_id_too_large_for_the_database_is_not_found(self):
+        self.sign_in(InstructorFactory())
+        for method, path in [
+            ("get", f"{SESSIONS}{self.HUGE}/"),
+            ("patch", f"{SESSIONS}{self.HUGE}/"),
+            ("delete", f"{SESSIONS}{self.HUGE}/"),
+            ("put", f"{SESSIONS}{self.HUGE}/update/"),
+            ("delete", f"{SESSIONS}{self.HUGE}/delete/"),
+            ("get", f"{PUBLIC}{self.HUGE}/"),
+        ]:
+            with self.subTest(method=method, path=path):
+                self.assert_problem(getattr(self.client, method)(path), 404, "not_found")

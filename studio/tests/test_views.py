@@ -67,6 +67,44 @@ class SchemaTests(APITestCase):
         self.assertEqual(set(me) & {"get", "patch", "put"}, {"get", "patch"})
         self.assertIn("401", me["get"]["responses"])
 
+    def test_every_paginated_list_documents_404_for_a_page_past_the_last(self):
+        lists = [
+            "/api/bookings/",
+            "/api/sessions/",
+            "/api/sessions/instructor/",
+            "/api/public/sessions/",
+        ]
+        for path in lists:
+            with self.subTest(path=path):
+                responses = self.schema["paths"][path]["get"]["responses"]
+                problem = responses["404"]["content"]["application/json"]["schema"]
+                self.assertTrue(problem["$ref"].endswith("/Problem"))
+
+    def test_a_page_past_the_last_is_a_404_problem(self):
+        response = self.client.get("/api/public/sessions/", {"page": 2})
+
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.json()["code"], "not_found")
+
+    def test_every_operation_with_a_body_documents_415_for_another_media_type(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                with self.subTest(path=path, method=method):
+                    documented = "415" in operation["responses"]
+                    self.assertEqual(documented, "requestBody" in operation)
+
+    def test_every_operation_documents_406_for_an_accept_header_without_json(self):
+        for path, operations in self.schema["paths"].items():
+            for method, operation in operations.items():
+                with self.subTest(path=path, method=method):
+                    self.assertIn("406", operation["responses"])
+
+    def test_an_accept_header_without_json_is_a_406_problem(self):
+        response = self.client.get("/api/health/", headers={"Accept": "text/html"})
+
+        self.assertEqual(response.status_code, 406)
+        self.assertEqual(response.json()["code"], "not_acceptable")
+
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
         ref = problem["content"]["application/json"]["schema"]["$ref"]
