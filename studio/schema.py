@@ -24,6 +24,15 @@ PROBLEM_EXAMPLES = {
         "You do not have permission to perform this action.",
     ),
     "404": problem_example("Not found", 404, "not_found", "Not found."),
+    "406": problem_example(
+        "Not acceptable", 406, "not_acceptable", "Could not satisfy the request Accept header."
+    ),
+    "415": problem_example(
+        "Not JSON",
+        415,
+        "unsupported_media_type",
+        'Unsupported media type "text/plain" in request.',
+    ),
     "429": problem_example(
         "Too many requests", 429, "throttled", "Too many requests; try again in 42 seconds."
     ),
@@ -32,6 +41,19 @@ PROBLEM_EXAMPLES = {
         503,
         "service_unavailable",
         "The service is temporarily unavailable; try again shortly.",
+    ),
+}
+
+# A conflict of the timetable: deleting what holds bookings, or editing below them.
+CONFLICT_EXAMPLES = {
+    "DELETE": problem_example(
+        "Has bookings", 409, "has_bookings", "This cannot be deleted because it holds bookings."
+    ),
+    "other": problem_example(
+        "Capacity below bookings",
+        409,
+        "capacity_below_booked",
+        "The capacity cannot be set below the number of confirmed bookings.",
     ),
 }
 
@@ -67,8 +89,12 @@ class StudioAutoSchema(AutoSchema):
         for code in codes:
             if code not in responses:
                 responses[code] = self._get_response_for_code(ProblemSerializer, code)
+        fallbacks = {
+            **PROBLEM_EXAMPLES,
+            "409": CONFLICT_EXAMPLES.get(self.method, CONFLICT_EXAMPLES["other"]),
+        }
         for code, response in responses.items():
             media = response.get("content", {}).get("application/json")
-            if media is not None and code in PROBLEM_EXAMPLES and not media.get("examples"):
-                media["examples"] = build_examples_list([PROBLEM_EXAMPLES[code]])
+            if media is not None and code in fallbacks and not media.get("examples"):
+                media["examples"] = build_examples_list([fallbacks[code]])
         return responses
