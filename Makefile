@@ -32,7 +32,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 screenshots
+	rm -rf $(VENV) staticfiles db.sqlite3 screenshots .hypothesis
 
 # Production: PostgreSQL, Redis and the rest from the environment as it is
 # (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, STUDIO_JWT_SIGNING_KEY, ...);
