@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
-from sessions_app.admin import TimetableAdminMixin
+from accounts.services import email_check_available
+from studio.errors import ValidationFailedError
+from studio.signals import timetable_changed
+
+
+def _clean_email(form) -> str:
+    try:
+        return email_check_available(form.cleaned_data["email"], user=form.instance)
+    except ValidationFailedError as error:
+        raise ValidationError(error.errors["email"]) from None
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -15,7 +24,7 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ["email", "name", "role", "timezone"]
 
     def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"])
+        return _clean_email(self)
 
 
 class UserEditForm(UserChangeForm):
@@ -24,7 +33,7 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
     def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"])
+        return _clean_email(self)
 
     def clean_role(self) -> str:
         """An instructor keeps the role while any session is theirs: a session
@@ -49,7 +58,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(TimetableAdminMixin, BaseUserAdmin):
+class UserAdmin(BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = ["email", "name", "role", "timezone", "is_staff", "is_active", "date_joined"]
@@ -59,7 +68,7 @@ class UserAdmin(TimetableAdminMixin, BaseUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Profile"), {"fields": ["name", "role", "timezone", "phone"]}),
+        (_("Profile"), {"fields": ["name", "role", "timezone"]}),
         (
             _("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -75,3 +84,17 @@ class UserAdmin(TimetableAdminMixin, BaseUserAdmin):
             },
         ),
     ]
+
+    # The public timetable shows instructors' names: a change here reaches its
+    # next read at once, as a change through the API does.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        timetable_changed.send(sender=User)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        timetable_changed.send(sender=User)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        timetable_changed.send(sender=User)

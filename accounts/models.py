@@ -54,7 +54,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_zone_name],
         help_text=_("IANA name, such as Asia/Kolkata; times are shown in it."),
     )
-    phone = models.CharField(_("phone"), max_length=32, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
         _("staff"), default=False, help_text=_("Can sign in to the admin.")

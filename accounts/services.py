@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -19,13 +20,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User
-from sessions_app.cache import timetable_changed
+from studio.actionlog import log_action
 from studio.errors import (
     ForbiddenError,
     InvalidCredentialsError,
     TokenNotValidError,
     ValidationFailedError,
 )
+from studio.locking import lock_objects
+from studio.signals import timetable_changed
 from studio.timezones import studio_zone_name
 
 logger = logging.getLogger(__name__)
@@ -38,9 +41,25 @@ def _check_password(password: str, *, user: User, field: str) -> None:
         raise ValidationFailedError(errors={field: exc.messages}) from None
 
 
+EMAIL_TAKEN = _lazy("A user with this email already exists.")
+
+
+def email_check_available(email: str, *, user: User | None = None) -> str:
+    """The normalised email, if no other account than `user` holds it (in any
+    case); the unique constraint on the table stays the last defence."""
+    email = User.objects.normalize_email(email)
+    others = User.objects.filter(email=email)
+    if user is not None and user.pk is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise ValidationFailedError(errors={"email": [EMAIL_TAKEN]})
+    return email
+
+
 def user_register(
     *, email: str, password: str, name: str, role: str, timezone: str | None = None
 ) -> User:
+    """A new account; it is its own actor in the action log."""
     user = User(
         email=User.objects.normalize_email(email),
         name=name,
@@ -48,14 +67,15 @@ def user_register(
         timezone=timezone or studio_zone_name(),
     )
     _check_password(password, user=user, field="password")
+    email_check_available(user.email)
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
+            log_action(user, "user.registered", by=user, data={"role": role})
     except IntegrityError:
-        raise ValidationFailedError(
-            errors={"email": [_("A user with this email already exists.")]}
-        ) from None
+        # Another request took the email since the check above.
+        raise ValidationFailedError(errors={"email": [EMAIL_TAKEN]}) from None
     return user
 
 
@@ -87,12 +107,8 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     """
     token = _read_refresh(refresh)
     with transaction.atomic():
-        outstanding = (
-            OutstandingToken.objects.select_for_update()
-            .filter(jti=token[jwt_settings.JTI_CLAIM])
-            .order_by("pk")  # not the model's ordering, which joins the user table
-            .first()
-        )
+        (rows,) = lock_objects(OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]))
+        outstanding = rows[0] if rows else None
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise TokenNotValidError()
         user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
@@ -123,34 +139,43 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
     return len(revoked)
 
 
-def user_update(*, user: User, name: str | None = None, timezone: str | None = None) -> User:
-    fields = []
-    if name is not None:
-        user.name = name
-        fields.append("name")
-    if timezone is not None:
-        user.timezone = timezone
-        fields.append("timezone")
-    if fields:
-        user.save(update_fields=fields)
-        if "name" in fields and user.is_instructor:
-            timetable_changed()  # the public timetable shows instructors' names
+def user_update(
+    *, user: User, by: User | None, name: str | None = None, timezone: str | None = None
+) -> User:
+    changes = {
+        field: [getattr(user, field), value]
+        for field, value in (("name", name), ("timezone", timezone))
+        if value is not None and value != getattr(user, field)
+    }
+    if not changes:
+        return user
+    with transaction.atomic():
+        for field, (_old, new) in changes.items():
+            setattr(user, field, new)
+        user.save(update_fields=list(changes))
+        log_action(user, "user.updated", by=by, data=changes)
+        if "name" in changes and user.is_instructor:
+            # The public timetable shows instructors' names.
+            timetable_changed.send(sender=User)
     return user
 
 
-def _set_password(user: User, password: str) -> None:
+def _set_password(user: User, password: str, *, by: User | None, action: str) -> None:
     """Sets the password and revokes every session of the old one."""
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         user_revoke_refresh_tokens(user=user)
+        log_action(user, action, by=by)
 
 
-def user_change_password(*, user: User, old_password: str, new_password: str) -> None:
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, by: User | None
+) -> None:
     if not user.check_password(old_password):
         raise ValidationFailedError(errors={"old_password": [_("The current password is wrong.")]})
     _check_password(new_password, user=user, field="new_password")
-    _set_password(user, new_password)
+    _set_password(user, new_password, by=by, action="user.password_changed")
 
 
 def password_reset_request(*, email: str) -> None:
@@ -177,7 +202,9 @@ def password_reset_request(*, email: str) -> None:
     )
 
 
-def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+def password_reset_confirm(*, uid: str, token: str, new_password: str, by: User | None) -> User:
+    """Sets a new password with a reset link's uid and token. Whoever holds the
+    link acts for the account, so `by` is None (the system) from the API."""
     invalid = ValidationFailedError(
         errors={"token": [_("This password reset link is invalid or has expired.")]}
     )
@@ -189,5 +216,5 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     if not default_token_generator.check_token(user, token):
         raise invalid
     _check_password(new_password, user=user, field="new_password")
-    _set_password(user, new_password)
+    _set_password(user, new_password, by=by, action="user.password_reset")
     return user

@@ -98,7 +98,7 @@ class MeView(generics.RetrieveUpdateAPIView):
 
     def perform_update(self, serializer: UserSerializer) -> None:
         serializer.instance = services.user_update(
-            user=serializer.instance, **serializer.validated_data
+            user=serializer.instance, by=self.request.user, **serializer.validated_data
         )
 
 
@@ -108,7 +108,7 @@ class PasswordChangeView(APIView):
     @extend_schema(request=PasswordChangeSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         services.user_change_password(
-            user=request.user, **_validated(PasswordChangeSerializer, request)
+            user=request.user, by=request.user, **_validated(PasswordChangeSerializer, request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -128,5 +128,7 @@ class PasswordResetConfirmView(APIView):
 
     @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, auth=[])
     def post(self, request: Request) -> Response:
-        services.password_reset_confirm(**_validated(PasswordResetConfirmSerializer, request))
+        services.password_reset_confirm(
+            by=None, **_validated(PasswordResetConfirmSerializer, request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,10 @@
-"""Booking and cancelling: the only code that changes a slot's seat count."""
+"""Booking, cancelling, and the studio cancelling a slot.
+
+These services, under the lock on the slot's row, are the code that changes
+a slot's `booked` counter (the benchmark's seeder in bench/ writes it too,
+straight into an empty database). Locks are taken through
+`studio.locking.lock_objects`, in its global order.
+"""
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -9,6 +15,7 @@ from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from sessions_app.cache import timetable_changed
 from sessions_app.models import TimeSlot
+from studio.actionlog import log_action, log_actions
 from studio.errors import (
     AlreadyBookedError,
     CancellationClosedError,
@@ -18,29 +25,28 @@ from studio.errors import (
     TimeConflictError,
     ValidationFailedError,
 )
+from studio.locking import lock_objects
 
 
-def booking_create(*, client: User, time_slot_id: int) -> Booking:
+def booking_create(*, client: User, time_slot_id: int, by: User | None) -> Booking:
     """Books a seat on a time slot for `client`.
 
-    Locks the client's row, then the slot's row, for the whole transaction:
-    the last seat goes to exactly one of any number of concurrent requests,
-    and one client's concurrent requests cannot book two overlapping slots.
-    The rules are checked in the contract's order: cancelled, expired,
-    already booked, time conflict, full.
+    Locks the client's row and the slot's row for the whole transaction: the
+    last seat goes to exactly one of any number of concurrent requests, and
+    one client's concurrent requests cannot book two overlapping slots. The
+    rules are checked in the contract's order: cancelled, expired, already
+    booked, time conflict, full.
     """
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=client.pk).first()
-        slot = (
-            TimeSlot.objects.select_for_update(of=("self",))
-            .select_related("session__instructor")
-            .filter(pk=time_slot_id)
-            .first()
+        _client, slots = lock_objects(
+            User.objects.filter(pk=client.pk),
+            TimeSlot.objects.filter(pk=time_slot_id).select_related("session__instructor"),
         )
-        if slot is None:
+        if not slots:
             raise ValidationFailedError(
                 errors={"time_slot": [_("There is no time slot with this id.")]}
             )
+        slot = slots[0]
         if slot.is_cancelled:
             raise SlotCancelledError()
         if slot.has_started:
@@ -70,28 +76,51 @@ def booking_create(*, client: User, time_slot_id: int) -> Booking:
             raise AlreadyBookedError() from None
         TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
         slot.booked += 1
+        log_action(booking, "booking.created", by=by, data={"time_slot": slot.pk})
         timetable_changed()
     return booking
 
 
-def booking_cancel(*, booking: Booking) -> Booking:
+def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     """Cancels a confirmed booking and frees its seat; a cancelled booking is
-    returned as it is. Refused once the slot has started.
-
-    Takes the slot's lock before the booking's row, the same order as
-    booking_create and time_slot_cancel, so the three cannot deadlock.
-    """
+    returned as it is. Refused once the slot has started."""
     if booking.status == BookingStatus.CANCELLED:
         return booking
     if booking.time_slot.has_started:
         raise CancellationClosedError()
     with transaction.atomic():
-        TimeSlot.objects.select_for_update().filter(pk=booking.time_slot_id).first()
+        lock_objects(TimeSlot.objects.filter(pk=booking.time_slot_id))
         cancelled = Booking.objects.filter(pk=booking.pk, status=BookingStatus.CONFIRMED).update(
             status=BookingStatus.CANCELLED, cancelled_at=now()
         )
         if cancelled:
             TimeSlot.objects.filter(pk=booking.time_slot_id).update(booked=F("booked") - 1)
+            log_action(booking, "booking.cancelled", by=by)
             timetable_changed()
     booking.refresh_from_db()
     return booking
+
+
+def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
+    """The studio cancels a slot: it takes no more bookings and its confirmed
+    bookings become cancelled. Returns how many bookings were cancelled; a
+    slot cancelled before is left as it is (0)."""
+    with transaction.atomic():
+        (slots,) = lock_objects(TimeSlot.objects.filter(pk=time_slot.pk))
+        slot = slots[0] if slots else None
+        if slot is None or slot.is_cancelled:
+            return 0
+        cancelled_at = now()
+        bookings = list(Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED))
+        Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
+            status=BookingStatus.CANCELLED, cancelled_at=cancelled_at
+        )
+        slot.is_cancelled = True
+        slot.cancelled_at = cancelled_at
+        slot.booked = 0
+        slot.save(update_fields=["is_cancelled", "cancelled_at", "booked"])
+        log_action(slot, "time_slot.cancelled", by=by, data={"bookings_cancelled": len(bookings)})
+        log_actions(bookings, "booking.cancelled", by=by, data={"reason": "time_slot.cancelled"})
+        timetable_changed()
+    time_slot.refresh_from_db()
+    return len(bookings)

@@ -44,7 +44,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         booking = services.booking_create(
-            client=request.user, time_slot_id=serializer.validated_data["time_slot"]
+            client=request.user,
+            time_slot_id=serializer.validated_data["time_slot"],
+            by=request.user,
         )
         # The service hands back the booking with its slot, session and
         # instructor loaded: nothing to read again.
@@ -57,7 +59,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:
-        booking = services.booking_cancel(booking=self.get_object())
+        booking = services.booking_cancel(booking=self.get_object(), by=request.user)
         return self._render(booking)
 
     @extend_schema(

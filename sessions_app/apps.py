@@ -5,3 +5,10 @@ class SessionsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "sessions_app"
     verbose_name = "Sessions and time slots"
+
+    def ready(self) -> None:
+        from sessions_app import cache
+        from studio.signals import timetable_changed
+
+        # Apps below the timetable (accounts) announce their changes with the signal.
+        timetable_changed.connect(cache.timetable_changed_elsewhere, dispatch_uid="timetable")

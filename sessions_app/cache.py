@@ -4,9 +4,9 @@ An answer is cached under the timetable revision, the path, the query as the
 view reads it (validated, in a fixed order) and the viewing zone; a request
 with parameters the view does not read is answered uncached, so junk query
 strings cannot fill the cache. Every write the public can see calls
-`timetable_changed()`, which moves the revision on in the write's own
-transaction, so no worker serves the old answer once the write has committed.
-An answer also lapses when the earliest upcoming slot starts, since the
+`timetable_changed()` (or sends `studio.signals.timetable_changed`), which
+moves the revision on in the write's own transaction, so no worker serves
+the old answer once the write has committed. An answer also lapses when the earliest upcoming slot starts, since the
 timetable then changes by time alone.
 """
 
@@ -52,6 +52,12 @@ def timetable_changed() -> None:
     every other lock the transaction takes, so no two writers can deadlock on it.
     """
     _bump()
+
+
+def timetable_changed_elsewhere(sender, **kwargs) -> None:
+    """Receives `studio.signals.timetable_changed`, sent by apps that may not
+    import the timetable, and calls `timetable_changed()`."""
+    timetable_changed()
 
 
 def _seconds_to_live() -> int:

@@ -78,7 +78,6 @@ class UserAdminTests(TestCase):
             "name": "Ana New",
             "role": Role.CLIENT,
             "timezone": "Asia/Kolkata",
-            "phone": "",
             "is_active": "on",
         }
 
@@ -175,7 +174,6 @@ class UserRoleChangeTests(AdminTestCase):
                 "name": user.name,
                 "role": role,
                 "timezone": user.timezone,
-                "phone": user.phone,
                 "is_active": "on",
             },
         )
