@@ -40,7 +40,7 @@ from accounts.services import tokens_for  # noqa: E402
 from bookings.models import Booking, BookingStatus  # noqa: E402
 from sessions_app.models import Category, Session, TimeSlot  # noqa: E402
 
-DOMAIN = "load.example"  # seed_load's; its next run removes what this makes, too
+DOMAIN = "load.example"  # bench/seed.py's; its next run removes what this makes, too
 PASSWORD = "bench-Pass-2027"
 
 

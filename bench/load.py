@@ -5,7 +5,7 @@
 
 A run makes a fresh database (a SQLite file in a temporary directory, or the
 PostgreSQL database `studio_bench`, dropped afterwards), migrates it, seeds it
-with `manage.py seed_load`, adds bench-only clients and slots
+with `bench/seed.py`, adds bench-only clients and slots
 (bench/inproc.py), starts gunicorn with gunicorn.conf.py on a free port of
 127.0.0.1 (debug off, a random secret key), and drives it over loopback:
 
@@ -796,9 +796,10 @@ def bench(args, deadline: Deadline) -> dict:
         out(f"== {args.database}, {scale:,} slots: migrate and seed")
         started = time.monotonic()
         manage(["migrate", "--noinput"], env, deadline)
-        manage(
+        run(
             [
-                "seed_load",
+                PYTHON,
+                str(ROOT / "bench" / "seed.py"),
                 "--sessions",
                 str(scale // 10),
                 "--slots-per-session",
@@ -808,6 +809,7 @@ def bench(args, deadline: Deadline) -> dict:
             ],
             env,
             deadline,
+            "bench/seed.py",
         )
         race_rounds = args.race_rounds
         ids = inproc(
@@ -928,7 +930,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=40, help="unmeasured requests per read")
     parser.add_argument("--rounds", type=int, default=8, help="interleaved chunks per endpoint")
     parser.add_argument("--post-requests", type=int, default=400, help="POSTs, one per client")
-    parser.add_argument("--clients", type=int, default=200, help="seed_load --clients")
+    parser.add_argument("--clients", type=int, default=200, help="bench/seed.py --clients")
     parser.add_argument("--race-clients", type=int, default=100)
     parser.add_argument("--race-slots", type=int, default=10)
     parser.add_argument("--race-capacity", type=int, default=5)

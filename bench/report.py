@@ -355,7 +355,7 @@ saves `bench/results/<database>-<slots>.json` and regenerates this file
 
 What a run does:
 
-- **Data.** `manage.py migrate` and `manage.py seed_load --sessions <slots/10>
+- **Data.** `manage.py migrate` and `bench/seed.py --sessions <slots/10>
   --slots-per-session 10 --clients {s["clients"]}` (5 confirmed bookings per client on the
   first instructor's upcoming slots; one instructor per 20 sessions, each
   instructor's slots two hours apart, the first fifth in the past), then

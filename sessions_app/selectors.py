@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from django.utils.timezone import now
 
 from accounts.models import User
-from bookings.models import Booking
 from sessions_app.models import Session, SlotStatus, TimeSlot
 from studio import timezones
 
@@ -31,8 +30,12 @@ def session_list_for_instructor(*, instructor: User) -> QuerySet[Session]:
 
 
 def session_detail_queryset() -> QuerySet[Session]:
-    """Sessions with every slot and each slot's bookings and their clients."""
-    bookings = Booking.objects.select_related("client").order_by("created_at", "id")
+    """Sessions with every slot and each slot's bookings and their clients.
+
+    The bookings are read through the slots' reverse relation: bookings
+    build on the timetable, which does not import them."""
+    booking_model = TimeSlot.bookings.rel.related_model
+    bookings = booking_model.objects.select_related("client").order_by("created_at", "id")
     slots = TimeSlot.objects.order_by("start", "id").prefetch_related(
         Prefetch("bookings", queryset=bookings)
     )

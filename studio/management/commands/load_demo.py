@@ -1,5 +1,8 @@
 """Loads demodata.json: demo users, sessions with slots counted from today, bookings.
 
+It wires every app together, so it lives in the core; the timetable and the
+bookings are made through their services, as the system (`by=None`).
+
 Loading again changes nothing that is there already: users are matched by
 email, sessions by instructor and title, slots by start, bookings by client
 and slot. Loaded on a later day, it adds that day's upcoming slots.
@@ -59,12 +62,14 @@ class Command(BaseCommand):
         session = Session.objects.filter(instructor=instructor, title=item["title"]).first()
         fields = {key: item[key] for key in ("title", "category", "description")}
         if session is None:
-            return services.session_create(instructor=instructor, time_slots=wanted, **fields)
+            return services.session_create(
+                instructor=instructor, time_slots=wanted, by=None, **fields
+            )
         current = list(session.time_slots.values("id", "start", "end", "capacity"))
         starts = {slot["start"] for slot in current}
         new = [slot for slot in wanted if slot["start"] not in starts]
         if new:
-            services.session_update(session=session, data={"time_slots": current + new})
+            services.session_update(session=session, data={"time_slots": current + new}, by=None)
         return session
 
     def load_booking(self, item: dict, users: dict, sessions: dict) -> int:
@@ -76,7 +81,7 @@ class Command(BaseCommand):
         if Booking.objects.for_client(client).confirmed().filter(time_slot=slot).exists():
             return 0
         try:
-            booking_services.booking_create(client=client, time_slot_id=slot.pk)
+            booking_services.booking_create(client=client, time_slot_id=slot.pk, by=None)
         except StudioError as error:
             self.stderr.write(f"Skipped a demo booking of {client.email}: {error.message}")
             return 0
