@@ -2,6 +2,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_examples_list
 from rest_framework.permissions import AllowAny
 
+from studio import errors
 from studio.examples import problem_example
 from studio.serializers import ProblemSerializer
 
@@ -9,52 +10,24 @@ from studio.serializers import ProblemSerializer
 PROBLEM_EXAMPLES = {
     "400": problem_example(
         "Invalid fields",
-        400,
-        "invalid",
-        "The request has invalid fields.",
-        errors={"field": ["This field is required."]},
+        errors.ValidationFailedError(errors={"field": ["This field is required."]}),
     ),
-    "401": problem_example(
-        "Not signed in", 401, "not_authenticated", "Authentication credentials were not provided."
-    ),
-    "403": problem_example(
-        "Not allowed",
-        403,
-        "permission_denied",
-        "You do not have permission to perform this action.",
-    ),
-    "404": problem_example("Not found", 404, "not_found", "Not found."),
-    "406": problem_example(
-        "Not acceptable", 406, "not_acceptable", "Could not satisfy the request Accept header."
-    ),
+    "401": problem_example("Not signed in", errors.NotAuthenticatedError()),
+    "403": problem_example("Not allowed", errors.ForbiddenError()),
+    "404": problem_example("Not found", errors.NotFoundError()),
+    "406": problem_example("Not acceptable", errors.NotAcceptableError()),
     "415": problem_example(
         "Not JSON",
-        415,
-        "unsupported_media_type",
-        'Unsupported media type "text/plain" in request.',
+        errors.UnsupportedMediaTypeError('Unsupported media type "text/plain" in request.'),
     ),
-    "429": problem_example(
-        "Too many requests", 429, "throttled", "Too many requests; try again in 42 seconds."
-    ),
-    "503": problem_example(
-        "Database unreachable",
-        503,
-        "service_unavailable",
-        "The service is temporarily unavailable; try again shortly.",
-    ),
+    "429": problem_example("Too many requests", errors.ThrottledError(42)),
+    "503": problem_example("Database unreachable", errors.ServiceUnavailableError()),
 }
 
 # A conflict of the timetable: deleting what holds bookings, or editing below them.
 CONFLICT_EXAMPLES = {
-    "DELETE": problem_example(
-        "Has bookings", 409, "has_bookings", "This cannot be deleted because it holds bookings."
-    ),
-    "other": problem_example(
-        "Capacity below bookings",
-        409,
-        "capacity_below_booked",
-        "The capacity cannot be set below the number of confirmed bookings.",
-    ),
+    "DELETE": problem_example("Has bookings", errors.HasBookingsError()),
+    "other": problem_example("Capacity below bookings", errors.CapacityBelowBookedError()),
 }
 
 
