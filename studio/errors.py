@@ -175,6 +175,21 @@ class RequestTooLargeError(StudioError):
     message = _("The request body is too large; an API request body is at most 256 KiB.")
 
 
+class UriTooLongError(StudioError):
+    """A request line over a limit: the query string of an API request."""
+
+    status = 414
+    code = "uri_too_long"
+    message = _("The request line is too long.")
+
+    @classmethod
+    def for_query_string(cls, limit: int) -> "UriTooLongError":
+        return cls(
+            gettext("The query string is too long; it may be at most %(limit)d characters.")
+            % {"limit": limit}
+        )
+
+
 class UnsupportedMediaTypeError(StudioError):
     """A body in a media type other than JSON."""
 

@@ -93,6 +93,7 @@ _GENERAL_BY_STATUS: dict[int, type[errors.StudioError]] = {
         errors.MethodNotAllowedError,
         errors.NotAcceptableError,
         errors.RequestTooLargeError,
+        errors.UriTooLongError,
         errors.UnsupportedMediaTypeError,
         errors.ServiceUnavailableError,
     ]

@@ -4,6 +4,7 @@ from rest_framework.permissions import AllowAny
 
 from studio import errors
 from studio.examples import problem_example
+from studio.middleware import QUERY_STRING_LIMIT
 from studio.serializers import ProblemSerializer
 
 # The example of each problem answer an operation gives without examples of its own.
@@ -16,6 +17,9 @@ PROBLEM_EXAMPLES = {
     "403": problem_example("Not allowed", errors.ForbiddenError()),
     "404": problem_example("Not found", errors.NotFoundError()),
     "406": problem_example("Not acceptable", errors.NotAcceptableError()),
+    "414": problem_example(
+        "Query string too long", errors.UriTooLongError.for_query_string(QUERY_STRING_LIMIT)
+    ),
     "415": problem_example(
         "Not JSON",
         errors.UnsupportedMediaTypeError('Unsupported media type "text/plain" in request.'),
@@ -45,8 +49,9 @@ class StudioAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         view = self.view
-        # 406: an Accept header that rules out JSON, on any operation.
-        codes = ["400", "406", "503"]
+        # 406: an Accept header that rules out JSON, on any operation; 414: a
+        # query string over the limit, on any operation.
+        codes = ["400", "406", "414", "503"]
         if getattr(view, "authentication_classes", None):
             codes.append("401")
         if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", [])):

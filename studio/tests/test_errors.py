@@ -291,6 +291,7 @@ EXTRA_CODES = {
     "not_acceptable": 406,
     "conflict": 409,
     "request_too_large": 413,
+    "uri_too_long": 414,
     "unsupported_media_type": 415,
     "service_unavailable": 503,
 }

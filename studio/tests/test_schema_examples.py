@@ -127,7 +127,11 @@ class SchemaExampleTests(SimpleTestCase):
 
 
 # Errors whose examples show a message formatted for one request.
-FORMATTED_MESSAGES = {errors.ThrottledError, errors.UnsupportedMediaTypeError}
+FORMATTED_MESSAGES = {
+    errors.ThrottledError,
+    errors.UnsupportedMediaTypeError,
+    errors.UriTooLongError,
+}
 
 
 def rendered(exc: Exception) -> tuple[int, dict]:
@@ -187,12 +191,15 @@ class ErrorExampleTests(SimpleTestCase):
             "429": drf.Throttled(42),
             "503": OperationalError("connection refused"),
         }
-        self.assertEqual(set(answers), set(PROBLEM_EXAMPLES))
+        self.assertEqual(set(answers) | {"414"}, set(PROBLEM_EXAMPLES))
         with self.assertLogs("studio.exception_handler", "WARNING"):
             for status, exc in answers.items():
                 with self.subTest(status=status):
                     example = PROBLEM_EXAMPLES[status]
                     self.assertEqual(rendered(exc), (int(status), example.value))
+        long_query = self.client.get("/api/public/sessions/", {"search": "s" * 5000})
+        example = PROBLEM_EXAMPLES["414"]
+        self.assertEqual((long_query.status_code, long_query.json()), (414, example.value))
 
     def test_conflict_examples_are_the_timetable_errors(self):
         for method, error in [
