@@ -176,7 +176,8 @@ class RequestTooLargeError(StudioError):
 
 
 class UriTooLongError(StudioError):
-    """A request line over a limit: the query string of an API request."""
+    """A request line over a limit: the query string of an API request
+    (refused by the application) or the whole line (refused by gunicorn)."""
 
     status = 414
     code = "uri_too_long"
@@ -189,6 +190,13 @@ class UriTooLongError(StudioError):
             % {"limit": limit}
         )
 
+    @classmethod
+    def for_request_line(cls, limit: int) -> "UriTooLongError":
+        return cls(
+            gettext("The request line is too long; it may be at most %(limit)d bytes.")
+            % {"limit": limit}
+        )
+
 
 class UnsupportedMediaTypeError(StudioError):
     """A body in a media type other than JSON."""
@@ -196,6 +204,14 @@ class UnsupportedMediaTypeError(StudioError):
     status = 415
     code = "unsupported_media_type"
     message = _("The request body must be JSON.")
+
+
+class ExpectationFailedError(StudioError):
+    """An `Expect` header other than `100-continue` (refused by gunicorn)."""
+
+    status = 417
+    code = "expectation_failed"
+    message = _("The request's Expect header cannot be met.")
 
 
 class ThrottledError(StudioError):
@@ -214,6 +230,22 @@ class ThrottledError(StudioError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class RequestHeadersTooLargeError(StudioError):
+    """Too many request headers, or one too large (refused by gunicorn)."""
+
+    status = 431
+    code = "request_headers_too_large"
+    message = _("The request headers are too large or too many.")
+
+
+class TransferCodingNotImplementedError(StudioError):
+    """A `Transfer-Encoding` other than chunked (refused by gunicorn)."""
+
+    status = 501
+    code = "not_implemented"
+    message = _("The request's transfer coding is not supported.")
 
 
 class ServiceUnavailableError(StudioError):

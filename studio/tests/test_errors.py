@@ -293,6 +293,9 @@ EXTRA_CODES = {
     "request_too_large": 413,
     "uri_too_long": 414,
     "unsupported_media_type": 415,
+    "expectation_failed": 417,
+    "request_headers_too_large": 431,
+    "not_implemented": 501,
     "service_unavailable": 503,
 }
 
