@@ -46,6 +46,22 @@ workers = _env_int("WEB_CONCURRENCY", 2 * _cpu_count() + 1)
 # gunicorn runs its threaded worker instead, which also keeps connections alive.
 threads = _env_int("GUNICORN_THREADS", 1)
 
+# Gunicorn's sync or threaded worker, except that what gunicorn itself refuses
+# (a request line or headers over its limits, a request it cannot parse)
+# answers in the API's JSON problem shape, not as an HTML page.
+if threads > 1:
+    worker_class = "studio.gunicorn_workers.ProblemThreadWorker"
+else:
+    worker_class = "studio.gunicorn_workers.ProblemSyncWorker"
+
+# The longest request line (method, path, query string, protocol) gunicorn
+# reads: its maximum, 8190 bytes (0 would mean no limit at all). The API
+# itself refuses a query string over 4096 characters with a 414 problem
+# (studio.middleware.QueryStringLimitMiddleware); gunicorn's default of 4094
+# bytes would refuse such requests first, with its own answer. Only a line
+# over 8190 bytes is now gunicorn's to refuse.
+limit_request_line = 8190
+
 # A request that takes longer than this is a bug or a stuck query: the worker
 # is killed and replaced, and the client gets a 502 from the proxy.
 timeout = _env_int("GUNICORN_TIMEOUT", 30)

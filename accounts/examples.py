@@ -1,5 +1,6 @@
 """Examples that Swagger UI shows for the account endpoints."""
 
+from studio.errors import InvalidCredentialsError, TokenNotValidError, ValidationFailedError
 from studio.examples import (
     ACCESS_TOKEN,
     NOT_AUTHENTICATED,
@@ -41,13 +42,12 @@ REGISTER = [
     response_example("Registered and signed in", SIGNED_IN, 201),
     problem_example(
         "Invalid fields",
-        400,
-        "invalid",
-        "The request has invalid fields.",
-        errors={
-            "email": ["A user with this email already exists."],
-            "password": ["This password is too common."],
-        },
+        ValidationFailedError(
+            errors={
+                "email": ["A user with this email already exists."],
+                "password": ["This password is too common."],
+            }
+        ),
     ),
 ]
 
@@ -56,23 +56,13 @@ LOGIN = [
         "Email and password", {"email": "maya@client.example", "password": "sturdy-Pass-123"}
     ),
     response_example("Signed in", SIGNED_IN),
-    problem_example(
-        "Wrong email or password",
-        401,
-        "invalid_credentials",
-        "No active account matches this email and password.",
-    ),
+    problem_example("Wrong email or password", InvalidCredentialsError()),
 ]
 
 REFRESH = [
     request_example("A refresh token", {"refresh": REFRESH_TOKEN}),
     response_example("A new token pair", {"access": ACCESS_TOKEN, "refresh": REFRESH_TOKEN}),
-    problem_example(
-        "Refresh token used or expired",
-        401,
-        "token_not_valid",
-        "The token is invalid, expired or revoked.",
-    ),
+    problem_example("Refresh token used or expired", TokenNotValidError()),
 ]
 
 ME_GET = [response_example("The signed-in user", MAYA), NOT_AUTHENTICATED]
@@ -82,14 +72,13 @@ ME_PATCH = [
     response_example("Updated", {**MAYA, "timezone": "America/New_York"}),
     problem_example(
         "Unknown zone",
-        400,
-        "invalid",
-        "The request has invalid fields.",
-        errors={
-            "timezone": [
-                "Mars/Base is not a known time zone; use an IANA name such as Asia/Kolkata."
-            ]
-        },
+        ValidationFailedError(
+            errors={
+                "timezone": [
+                    "Mars/Base is not a known time zone; use an IANA name such as Asia/Kolkata."
+                ]
+            }
+        ),
     ),
     NOT_AUTHENTICATED,
 ]

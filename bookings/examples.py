@@ -1,6 +1,12 @@
 """Examples that Swagger UI shows for the booking endpoints."""
 
 from sessions_app.examples import EVENING_YOGA
+from studio.errors import (
+    AlreadyBookedError,
+    CancellationClosedError,
+    SlotExpiredError,
+    SlotFullError,
+)
 from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
 CONFIRMED = {
@@ -26,13 +32,9 @@ CANCELLED = {
 BOOKING_CREATE = [
     request_example("A time slot's id", {"time_slot": 7}),
     response_example("Booked", CONFIRMED, 201),
-    problem_example("No seat left", 409, "slot_full", "This time slot is fully booked."),
-    problem_example(
-        "Booked already", 409, "already_booked", "You already hold a booking on this time slot."
-    ),
-    problem_example(
-        "Started already", 409, "slot_expired", "This time slot has already started or ended."
-    ),
+    problem_example("No seat left", SlotFullError()),
+    problem_example("Booked already", AlreadyBookedError()),
+    problem_example("Started already", SlotExpiredError()),
     NOT_AUTHENTICATED,
 ]
 
@@ -42,11 +44,6 @@ BOOKING_DETAIL = [response_example("A booking", CONFIRMED), NOT_AUTHENTICATED]
 
 BOOKING_CANCEL = [
     response_example("Cancelled; the seat is free again", CANCELLED),
-    problem_example(
-        "Slot started",
-        409,
-        "cancellation_closed",
-        "This booking can no longer be cancelled: its time slot has started.",
-    ),
+    problem_example("Slot started", CancellationClosedError()),
     NOT_AUTHENTICATED,
 ]

@@ -1,5 +1,6 @@
 """Examples that Swagger UI shows for the timetable endpoints."""
 
+from studio.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
 
@@ -37,7 +38,7 @@ PUBLIC_LIST = [response_example("Sessions with upcoming slots", EVENING_YOGA)]
 
 PUBLIC_DETAIL = [
     response_example("A session with its upcoming slots", EVENING_YOGA),
-    problem_example("No upcoming slot", 404, "not_found", "Not found."),
+    problem_example("No upcoming slot", NotFoundError()),
 ]
 
 SESSION_CREATE = [
@@ -70,16 +71,10 @@ SESSION_CREATE = [
     response_example("Created", NEW_EVENING_YOGA, 201),
     problem_example(
         "A slot ends before it starts",
-        400,
-        "invalid",
-        "The request has invalid fields.",
-        errors={"time_slots": [{}, {"end": ["A time slot must end after it starts."]}]},
+        ValidationFailedError(
+            errors={"time_slots": [{}, {"end": ["A time slot must end after it starts."]}]}
+        ),
     ),
     NOT_AUTHENTICATED,
-    problem_example(
-        "Not an instructor",
-        403,
-        "permission_denied",
-        "You do not have permission to perform this action.",
-    ),
+    problem_example("Not an instructor", ForbiddenError()),
 ]

@@ -1,11 +1,17 @@
-"""The project's errors: one class per code of the API contract.
+"""The project's errors: one class per code the API answers.
 
-Services raise these; the exception handler turns each into the one JSON
-problem body of the contract. Views never build error responses by hand.
+Each error owns what its answer needs: the HTTP status, the stable `code`,
+a one-sentence message and the headers that go with it (`WWW-Authenticate`
+for a refused sign-in, `Retry-After` for a retry that should wait). Services
+raise these; the exception handler translates other frameworks' exceptions
+into them and renders `body()`, `status` and `headers`. Views never build
+error responses by hand.
 """
 
+from http import HTTPStatus
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +24,25 @@ class StudioError(Exception):
         self.message = message if message is not None else self.message
         self.errors = errors
         super().__init__(str(self.message))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that belong to this answer."""
+        return {}
+
+    def body(self) -> dict[str, Any]:
+        """The RFC 9457 problem-details body of this error: the one error
+        shape of the API, for every answer and every schema example."""
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "code": self.code,
+            "detail": str(self.message),
+        }
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
 
 
 class ValidationFailedError(StudioError):
@@ -36,15 +61,30 @@ class BadRequestError(StudioError):
     message = _("The request is malformed.")
 
 
+class ParseError(BadRequestError):
+    """A body that is not valid JSON; the message says where it breaks."""
+
+    code = "parse_error"
+    message = _("Malformed request.")
+
+
 class InvalidTimezoneError(ValidationFailedError):
     code = "invalid_timezone"
     message = _("Unknown time zone; use an IANA name such as Asia/Kolkata.")
 
 
 class NotAuthenticatedError(StudioError):
+    """No valid credentials. The answer names the scheme to sign in with, as
+    RFC 9110 requires of a 401."""
+
     status = 401
     code = "not_authenticated"
     message = _("Authentication credentials were not provided.")
+    challenge: str = 'Bearer realm="api"'
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge}
 
 
 class InvalidCredentialsError(NotAuthenticatedError):
@@ -67,6 +107,20 @@ class NotFoundError(StudioError):
     status = 404
     code = "not_found"
     message = _("Not found.")
+
+
+class MethodNotAllowedError(StudioError):
+    status = 405
+    code = "method_not_allowed"
+    message = _("This method is not allowed on this endpoint.")
+
+
+class NotAcceptableError(StudioError):
+    """An `Accept` header that rules out JSON."""
+
+    status = 406
+    code = "not_acceptable"
+    message = _("Could not satisfy the request Accept header.")
 
 
 class ConflictError(StudioError):
@@ -121,8 +175,87 @@ class RequestTooLargeError(StudioError):
     message = _("The request body is too large; an API request body is at most 256 KiB.")
 
 
+class UriTooLongError(StudioError):
+    """A request line over a limit: the query string of an API request
+    (refused by the application) or the whole line (refused by gunicorn)."""
+
+    status = 414
+    code = "uri_too_long"
+    message = _("The request line is too long.")
+
+    @classmethod
+    def for_query_string(cls, limit: int) -> "UriTooLongError":
+        return cls(
+            gettext("The query string is too long; it may be at most %(limit)d characters.")
+            % {"limit": limit}
+        )
+
+    @classmethod
+    def for_request_line(cls, limit: int) -> "UriTooLongError":
+        return cls(
+            gettext("The request line is too long; it may be at most %(limit)d bytes.")
+            % {"limit": limit}
+        )
+
+
+class UnsupportedMediaTypeError(StudioError):
+    """A body in a media type other than JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+    message = _("The request body must be JSON.")
+
+
+class ExpectationFailedError(StudioError):
+    """An `Expect` header other than `100-continue` (refused by gunicorn)."""
+
+    status = 417
+    code = "expectation_failed"
+    message = _("The request's Expect header cannot be met.")
+
+
+class ThrottledError(StudioError):
+    """Too many requests; `Retry-After` says how many seconds to wait."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, wait: float | None = None):
+        self.retry_after = max(1, int(wait or 1))
+        super().__init__(
+            gettext("Too many requests; try again in %(seconds)d seconds.")
+            % {"seconds": self.retry_after}
+        )
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class RequestHeadersTooLargeError(StudioError):
+    """Too many request headers, or one too large (refused by gunicorn)."""
+
+    status = 431
+    code = "request_headers_too_large"
+    message = _("The request headers are too large or too many.")
+
+
+class TransferCodingNotImplementedError(StudioError):
+    """A `Transfer-Encoding` other than chunked (refused by gunicorn)."""
+
+    status = 501
+    code = "not_implemented"
+    message = _("The request's transfer coding is not supported.")
+
+
 class ServiceUnavailableError(StudioError):
+    """Worth retrying: the database is unreachable or a lock wait ran out."""
+
     status = 503
     code = "service_unavailable"
     message = _("The service is temporarily unavailable; try again shortly.")
-    retry_after: int | None = 5
+    retry_after: int = 5
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

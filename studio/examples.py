@@ -1,8 +1,8 @@
 """Pieces of the request and response examples that Swagger UI shows."""
 
-from http import HTTPStatus
-
 from drf_spectacular.utils import OpenApiExample
+
+from studio.errors import NotAuthenticatedError, StudioError
 
 
 def request_example(name: str, value: dict, **kwargs) -> OpenApiExample:
@@ -15,26 +15,14 @@ def response_example(name: str, value: dict, status: int = 200, **kwargs) -> Ope
     )
 
 
-def problem_example(
-    name: str, status: int, code: str, detail: str, errors: dict | None = None
-) -> OpenApiExample:
-    """An error answer in the problem shape every error has."""
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "code": code,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return response_example(name, body, status)
+def problem_example(name: str, error: StudioError) -> OpenApiExample:
+    """The answer to `error`, with the body the exception handler renders for
+    it, so an example cannot drift from the error it shows."""
+    return response_example(name, error.body(), error.status)
 
 
 # Shortened tokens: real ones are longer signed JWTs.
 ACCESS_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl"
 REFRESH_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"
 
-NOT_AUTHENTICATED = problem_example(
-    "Not signed in", 401, "not_authenticated", "Authentication credentials were not provided."
-)
+NOT_AUTHENTICATED = problem_example("Not signed in", NotAuthenticatedError())

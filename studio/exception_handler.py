@@ -2,11 +2,13 @@
 
 Every error of a DRF view passes through `exception_handler`; errors raised
 outside DRF (unknown URLs, the time-zone middleware, Django's 500 page) are
-answered by `problem_response` with the same body.
+answered by `problem_response` with the same body. Both only translate
+other frameworks' exceptions (DRF, Django, the database driver) into
+`studio.errors` and render what the error owns: its status, its body and
+its headers.
 """
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -14,7 +16,6 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -24,41 +25,12 @@ from studio import errors
 
 logger = logging.getLogger(__name__)
 
-BEARER_CHALLENGE = 'Bearer realm="api"'
-
-
-def problem_body(
-    status: int, code: str, detail: str, errors_: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "code": code,
-        "detail": str(detail),
-    }
-    if errors_ is not None:
-        body["errors"] = errors_
-    return body
-
-
-def _headers_for(error: errors.StudioError) -> dict[str, str]:
-    headers = {}
-    if error.status == 401:
-        headers["WWW-Authenticate"] = BEARER_CHALLENGE
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    return headers
-
 
 def problem_response(error: errors.StudioError) -> JsonResponse:
-    """The problem body of `error` as a plain Django response."""
-    response = JsonResponse(
-        problem_body(error.status, error.code, error.message, error.errors),
-        status=error.status,
-    )
-    for name, value in _headers_for(error).items():
+    """The answer to `error` as a plain Django response, for errors raised
+    outside DRF."""
+    response = JsonResponse(error.body(), status=error.status)
+    for name, value in error.headers.items():
         response[name] = value
     return response
 
@@ -96,48 +68,60 @@ def _drf_detail(exc: drf.APIException) -> str:
     return str(exc.default_detail)
 
 
-class _TransientError(errors.StudioError):
-    """An error whose status and code come from another framework's exception."""
+# The project error for each DRF exception that keeps DRF's message. Checked
+# in order, so a subclass of one of these (simplejwt's InvalidToken is an
+# AuthenticationFailed) answers as its parent.
+_DRF_WITH_DETAIL: list[tuple[type[drf.APIException], type[errors.StudioError]]] = [
+    # The only authenticator is JWT: every failure is a bad token.
+    (drf.AuthenticationFailed, errors.TokenNotValidError),
+    (drf.ParseError, errors.ParseError),
+    (drf.PermissionDenied, errors.ForbiddenError),
+    (drf.MethodNotAllowed, errors.MethodNotAllowedError),
+    (drf.NotAcceptable, errors.NotAcceptableError),
+    (drf.UnsupportedMediaType, errors.UnsupportedMediaTypeError),
+]
 
-    def __init__(self, message: str, *, status: int, code: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
+# Another library's APIException answers as the project's general error of
+# its status, with its message; any other status is a bug, answered 500.
+_GENERAL_BY_STATUS: dict[int, type[errors.StudioError]] = {
+    cls.status: cls
+    for cls in [
+        errors.BadRequestError,
+        errors.NotAuthenticatedError,
+        errors.ForbiddenError,
+        errors.NotFoundError,
+        errors.MethodNotAllowedError,
+        errors.NotAcceptableError,
+        errors.RequestTooLargeError,
+        errors.UriTooLongError,
+        errors.UnsupportedMediaTypeError,
+        errors.ServiceUnavailableError,
+    ]
+}
 
 
-def _from_drf(exc: drf.APIException) -> errors.StudioError:
+def _from_drf(exc: drf.APIException) -> errors.StudioError | None:
     """The project error that answers a DRF exception."""
     if isinstance(exc, drf.ValidationError):
         return errors.ValidationFailedError(errors=_field_errors(exc.detail))
-    if isinstance(exc, drf.NotAuthenticated):
-        return errors.NotAuthenticatedError()
-    if isinstance(exc, drf.AuthenticationFailed):
-        # The only authenticator is JWT: every failure is a bad token.
-        return errors.TokenNotValidError(_drf_detail(exc))
-    if isinstance(exc, drf.PermissionDenied):
-        return errors.ForbiddenError(_drf_detail(exc))
     if isinstance(exc, drf.NotFound):
         return errors.NotFoundError()
     if isinstance(exc, drf.Throttled):
-        error = _TransientError(
-            _("Too many requests; try again in %(seconds)d seconds.")
-            % {"seconds": max(1, int(exc.wait or 1))},
-            status=429,
-            code="throttled",
-        )
-        error.retry_after = max(1, int(exc.wait or 1))
-        return error
-    codes = {
-        drf.ParseError: "parse_error",
-        drf.MethodNotAllowed: "method_not_allowed",
-        drf.NotAcceptable: "not_acceptable",
-        drf.UnsupportedMediaType: "unsupported_media_type",
-    }
-    code = next(
-        (value for cls, value in codes.items() if isinstance(exc, cls)),
-        str(exc.default_code),
-    )
-    return _TransientError(_drf_detail(exc), status=exc.status_code, code=code)
+        return errors.ThrottledError(exc.wait)
+    if isinstance(exc, drf.NotAuthenticated):
+        error: errors.StudioError = errors.NotAuthenticatedError()
+    else:
+        cls = next((ours for theirs, ours in _DRF_WITH_DETAIL if isinstance(exc, theirs)), None)
+        if cls is None:
+            cls = _GENERAL_BY_STATUS.get(exc.status_code)
+        if cls is None:
+            return None
+        error = cls(_drf_detail(exc))
+    # DRF names the challenge of the view's first authenticator.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header and isinstance(error, errors.NotAuthenticatedError):
+        error.challenge = auth_header
+    return error
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
@@ -183,12 +167,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # document is YAML, Swagger UI is HTML).
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type
-    headers = _headers_for(error)
-    auth_header = getattr(exc, "auth_header", None)
-    if auth_header:
-        headers["WWW-Authenticate"] = auth_header
-    return Response(
-        problem_body(error.status, error.code, error.message, error.errors),
-        status=error.status,
-        headers=headers,
-    )
+    return Response(error.body(), status=error.status, headers=error.headers)

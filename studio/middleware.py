@@ -1,8 +1,32 @@
 from django.http import HttpRequest, HttpResponse
 
 from studio import timezones
-from studio.errors import InvalidTimezoneError
+from studio.errors import InvalidTimezoneError, UriTooLongError
 from studio.exception_handler import problem_response
+
+# The longest query string an API request may carry, in characters as sent
+# (percent-encoded). Every filter of the API fits in a small fraction of it.
+QUERY_STRING_LIMIT = 4096
+
+
+class QueryStringLimitMiddleware:
+    """Refuses an API request whose query string is over QUERY_STRING_LIMIT
+    with a 414 problem, before anything parses the query or a view runs.
+
+    No middleware above it in MIDDLEWARE parses the query string (a redirect
+    to HTTPS copies it as it is), and placed there the refusal still carries
+    the CORS and security headers of every answer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.path.startswith("/api/")
+            and len(request.META.get("QUERY_STRING", "")) > QUERY_STRING_LIMIT
+        ):
+            return problem_response(UriTooLongError.for_query_string(QUERY_STRING_LIMIT))
+        return self.get_response(request)
 
 
 class ViewingTimezoneMiddleware:

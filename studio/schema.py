@@ -2,59 +2,36 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_examples_list
 from rest_framework.permissions import AllowAny
 
+from studio import errors
 from studio.examples import problem_example
+from studio.middleware import QUERY_STRING_LIMIT
 from studio.serializers import ProblemSerializer
 
 # The example of each problem answer an operation gives without examples of its own.
 PROBLEM_EXAMPLES = {
     "400": problem_example(
         "Invalid fields",
-        400,
-        "invalid",
-        "The request has invalid fields.",
-        errors={"field": ["This field is required."]},
+        errors.ValidationFailedError(errors={"field": ["This field is required."]}),
     ),
-    "401": problem_example(
-        "Not signed in", 401, "not_authenticated", "Authentication credentials were not provided."
-    ),
-    "403": problem_example(
-        "Not allowed",
-        403,
-        "permission_denied",
-        "You do not have permission to perform this action.",
-    ),
-    "404": problem_example("Not found", 404, "not_found", "Not found."),
-    "406": problem_example(
-        "Not acceptable", 406, "not_acceptable", "Could not satisfy the request Accept header."
+    "401": problem_example("Not signed in", errors.NotAuthenticatedError()),
+    "403": problem_example("Not allowed", errors.ForbiddenError()),
+    "404": problem_example("Not found", errors.NotFoundError()),
+    "406": problem_example("Not acceptable", errors.NotAcceptableError()),
+    "414": problem_example(
+        "Query string too long", errors.UriTooLongError.for_query_string(QUERY_STRING_LIMIT)
     ),
     "415": problem_example(
         "Not JSON",
-        415,
-        "unsupported_media_type",
-        'Unsupported media type "text/plain" in request.',
+        errors.UnsupportedMediaTypeError('Unsupported media type "text/plain" in request.'),
     ),
-    "429": problem_example(
-        "Too many requests", 429, "throttled", "Too many requests; try again in 42 seconds."
-    ),
-    "503": problem_example(
-        "Database unreachable",
-        503,
-        "service_unavailable",
-        "The service is temporarily unavailable; try again shortly.",
-    ),
+    "429": problem_example("Too many requests", errors.ThrottledError(42)),
+    "503": problem_example("Database unreachable", errors.ServiceUnavailableError()),
 }
 
 # A conflict of the timetable: deleting what holds bookings, or editing below them.
 CONFLICT_EXAMPLES = {
-    "DELETE": problem_example(
-        "Has bookings", 409, "has_bookings", "This cannot be deleted because it holds bookings."
-    ),
-    "other": problem_example(
-        "Capacity below bookings",
-        409,
-        "capacity_below_booked",
-        "The capacity cannot be set below the number of confirmed bookings.",
-    ),
+    "DELETE": problem_example("Has bookings", errors.HasBookingsError()),
+    "other": problem_example("Capacity below bookings", errors.CapacityBelowBookedError()),
 }
 
 
@@ -72,8 +49,9 @@ class StudioAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         view = self.view
-        # 406: an Accept header that rules out JSON, on any operation.
-        codes = ["400", "406", "503"]
+        # 406: an Accept header that rules out JSON, on any operation; 414: a
+        # query string over the limit, on any operation.
+        codes = ["400", "406", "414", "503"]
         if getattr(view, "authentication_classes", None):
             codes.append("401")
         if any(not issubclass(p, AllowAny) for p in getattr(view, "permission_classes", [])):

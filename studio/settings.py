@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before anything reads the query string (the viewing zone, views).
+    "studio.middleware.QueryStringLimitMiddleware",
     "studio.middleware.ViewingTimezoneMiddleware",
 ]
 

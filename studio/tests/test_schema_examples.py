@@ -1,8 +1,17 @@
-"""The examples Swagger UI shows are in the documented shapes."""
+"""The examples Swagger UI shows are in the documented shapes, and error examples are
+the answers the API gives."""
 
 import jsonschema
+from django.db import OperationalError
+from django.http import Http404
 from django.test import SimpleTestCase
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework import exceptions as drf
+from rest_framework.exceptions import ValidationError as DRFValidationError
+
+from studio import errors
+from studio.exception_handler import exception_handler
+from studio.schema import CONFLICT_EXAMPLES, PROBLEM_EXAMPLES
 
 # Operations whose request body (for writes) and success answer carry examples.
 DOCUMENTED = {
@@ -115,3 +124,88 @@ class SchemaExampleTests(SimpleTestCase):
     def test_a_bookings_cancelled_at_is_documented_as_nullable(self):
         booking = self.schema["components"]["schemas"]["Booking"]["properties"]
         self.assertTrue(booking["cancelled_at"].get("nullable"))
+
+
+# Errors whose examples show a message formatted for one request.
+FORMATTED_MESSAGES = {
+    errors.ThrottledError,
+    errors.UnsupportedMediaTypeError,
+    errors.UriTooLongError,
+}
+
+
+def rendered(exc: Exception) -> tuple[int, dict]:
+    response = exception_handler(exc, {})
+    return response.status_code, response.data
+
+
+def error_examples(schema: dict):
+    """(where, status, example value) of every error example in the schema."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for code, answer in operation["responses"].items():
+                if code < "400":
+                    continue
+                media = answer.get("content", {}).get("application/json", {})
+                for name, example in media.get("examples", {}).items():
+                    yield f"{method} {path} {code} {name}", int(code), example["value"]
+
+
+class ErrorExampleTests(SimpleTestCase):
+    """Error examples are the answers the exception handler gives."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    def test_every_error_example_is_what_the_handler_renders_for_its_error_class(self):
+        classes = {
+            cls.code: cls
+            for cls in vars(errors).values()
+            if isinstance(cls, type) and issubclass(cls, errors.StudioError)
+        }
+        checked = 0
+        for where, status, value in error_examples(self.schema):
+            with self.subTest(where=where):
+                cls = classes[value["code"]]
+                # The example's error, rebuilt from its class with its message.
+                if cls is errors.ThrottledError:
+                    error = cls(42)
+                else:
+                    error = cls(value["detail"], errors=value.get("errors"))
+                self.assertEqual(rendered(error), (status, value))
+                if "errors" not in value and cls not in FORMATTED_MESSAGES:
+                    self.assertEqual(value["detail"], str(cls.message))
+                checked += 1
+        self.assertGreater(checked, 100)
+
+    def test_the_examples_every_operation_falls_back_on_are_real_answers(self):
+        answers = {
+            "400": DRFValidationError({"field": ["This field is required."]}),
+            "401": drf.NotAuthenticated(),
+            "403": drf.PermissionDenied(),
+            "404": Http404(),
+            "406": drf.NotAcceptable(),
+            "415": drf.UnsupportedMediaType("text/plain"),
+            "429": drf.Throttled(42),
+            "503": OperationalError("connection refused"),
+        }
+        self.assertEqual(set(answers) | {"414"}, set(PROBLEM_EXAMPLES))
+        with self.assertLogs("studio.exception_handler", "WARNING"):
+            for status, exc in answers.items():
+                with self.subTest(status=status):
+                    example = PROBLEM_EXAMPLES[status]
+                    self.assertEqual(rendered(exc), (int(status), example.value))
+        long_query = self.client.get("/api/public/sessions/", {"search": "s" * 5000})
+        example = PROBLEM_EXAMPLES["414"]
+        self.assertEqual((long_query.status_code, long_query.json()), (414, example.value))
+
+    def test_conflict_examples_are_the_timetable_errors(self):
+        for method, error in [
+            ("DELETE", errors.HasBookingsError()),
+            ("other", errors.CapacityBelowBookedError()),
+        ]:
+            with self.subTest(method=method):
+                example = CONFLICT_EXAMPLES[method]
+                self.assertEqual(rendered(error), (409, example.value))
