@@ -13,10 +13,10 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
+from studio.testing import PROBLEM_KEYS, assert_problem, sign_in
 
 NEW_PASSWORD = "fresh-Word-456"
 USER_KEYS = {"id", "email", "name", "role", "timezone"}
-PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
 
 REGISTER = reverse("register")
 LOGIN = reverse("login")
@@ -34,41 +34,17 @@ class ApiTestCase(APITestCase):
     def setUp(self):
         cache.clear()
 
-    def sign_in(self, user: User) -> dict[str, str]:
-        pair = services.tokens_for(user)
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
-        return pair
-
-    def assert_problem(self, response, status_code: int, code: str) -> dict:
-        self.assertEqual(response.status_code, status_code, response.content)
-        body = response.json()
-        self.assertEqual(body["code"], code, body)
-        self.assertEqual(body["status"], status_code)
-        return body
-
     def assert_invalid(self, response, *fields: str) -> dict:
-        body = self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "invalid")
+        body = assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "invalid")
         for field in fields:
             self.assertIn(field, body["errors"])
             self.assertIsInstance(body["errors"][field], list)
             self.assertTrue(all(isinstance(m, str) and m for m in body["errors"][field]))
         return body
 
-    def assert_full_problem(self, response, status_code: int, code: str) -> dict:
-        body = self.assert_problem(response, status_code, code)
-        self.assertRegex(response["Content-Type"], r"^application/(problem\+)?json")
-        self.assertTrue(set(body) >= PROBLEM_KEYS, body)
-        self.assertEqual(body["type"], "about:blank")
-        self.assertIsInstance(body["title"], str)
-        self.assertTrue(body["title"])
-        self.assertIsInstance(body["detail"], str)
-        self.assertTrue(body["detail"])
-        self.assertNotIn("Traceback", response.content.decode())
-        return body
-
     def assert_token_refused(self, refresh: str) -> None:
         response = self.client.post(REFRESH, {"refresh": refresh})
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
     def login(self, email: str, password: str):
         return self.client.post(LOGIN, {"email": email, "password": password})
@@ -145,7 +121,7 @@ class RegisterViewTests(ApiTestCase):
     def test_register_refuses_an_unknown_timezone_with_the_full_problem_body(self):
         response = self.client.post(REGISTER, _register_body(timezone="Mars/Olympus_Mons"))
 
-        body = self.assert_full_problem(response, status.HTTP_400_BAD_REQUEST, "invalid")
+        body = assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "invalid")
         self.assertEqual(body["title"], "Bad Request")
         self.assertEqual(set(body), PROBLEM_KEYS | {"errors"})
         self.assertEqual(set(body["errors"]), {"timezone"})
@@ -207,7 +183,7 @@ class RegisterViewTests(ApiTestCase):
             REGISTER, data='{"email": "ana@example.com",', content_type="application/json"
         )
 
-        self.assert_full_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
         self.assertFalse(User.objects.exists())
 
 
@@ -246,15 +222,13 @@ class LoginViewTests(ApiTestCase):
     def test_login_refuses_a_wrong_password(self):
         response = self.login("ana@example.com", "wrong-Pass-123")
 
-        body = self.assert_full_problem(
-            response, status.HTTP_401_UNAUTHORIZED, "invalid_credentials"
-        )
+        body = assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "invalid_credentials")
         self.assertNotIn("access", body)
 
     def test_login_refuses_an_unknown_email(self):
         response = self.login("nobody@example.com", PASSWORD)
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "invalid_credentials")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "invalid_credentials")
 
     def test_login_refuses_an_inactive_user(self):
         self.user.is_active = False
@@ -262,7 +236,7 @@ class LoginViewTests(ApiTestCase):
 
         response = self.login("ana@example.com", PASSWORD)
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "invalid_credentials")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "invalid_credentials")
 
     def test_login_refuses_missing_fields(self):
         response = self.client.post(LOGIN, {})
@@ -272,7 +246,7 @@ class LoginViewTests(ApiTestCase):
     def test_login_refuses_a_malformed_json_body(self):
         response = self.client.post(LOGIN, data="email=ana", content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
 
 @override_settings(STUDIO_AUTH_THROTTLE="2/min")
@@ -287,18 +261,18 @@ class AuthThrottleTests(ApiTestCase):
 
         response = self.login("ana@example.com", PASSWORD)
 
-        self.assert_full_problem(response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
+        assert_problem(self, response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
         self.assertGreaterEqual(int(response["Retry-After"]), 1)
         self.assertLessEqual(int(response["Retry-After"]), 60)
 
     def test_failed_logins_count_towards_the_throttle(self):
         for _ in range(2):
             response = self.login("ana@example.com", "wrong-Pass-123")
-            self.assert_problem(response, 401, "invalid_credentials")
+            assert_problem(self, response, 401, "invalid_credentials")
 
         response = self.login("ana@example.com", PASSWORD)
 
-        self.assert_problem(response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
+        assert_problem(self, response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
         self.assertIn("Retry-After", response)
 
     def test_register_is_throttled_and_creates_no_user_then(self):
@@ -308,7 +282,7 @@ class AuthThrottleTests(ApiTestCase):
 
         response = self.client.post(REGISTER, _register_body(email="new2@example.com"))
 
-        self.assert_problem(response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
+        assert_problem(self, response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
         self.assertIn("Retry-After", response)
         self.assertFalse(User.objects.filter(email="new2@example.com").exists())
 
@@ -321,7 +295,7 @@ class AuthThrottleTests(ApiTestCase):
         with self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(PASSWORD_RESET, {"email": "ana@example.com"})
 
-        self.assert_problem(response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
+        assert_problem(self, response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
         self.assertIn("Retry-After", response)
         self.assertEqual(len(mail.outbox), 2)
 
@@ -345,7 +319,7 @@ class AuthThrottleTests(ApiTestCase):
             HTTP_X_FORWARDED_FOR="203.0.113.7",
         )
 
-        self.assert_problem(response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
+        assert_problem(self, response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
 
     def test_refresh_token_is_not_throttled_by_the_auth_rate(self):
         user = InstructorFactory()
@@ -383,7 +357,7 @@ class RefreshTokenViewTests(ApiTestCase):
     def test_refresh_refuses_garbage(self):
         response = self.client.post(REFRESH, {"refresh": "garbage.token.value"})
 
-        self.assert_full_problem(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
     def test_refresh_refuses_an_expired_refresh_token(self):
         token = RefreshToken.for_user(self.user)
@@ -408,14 +382,14 @@ class RefreshTokenViewTests(ApiTestCase):
     def test_refresh_refuses_a_malformed_json_body(self):
         response = self.client.post(REFRESH, data="{", content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
 
 class LogoutViewTests(ApiTestCase):
     def setUp(self):
         super().setUp()
         self.user = ClientFactory()
-        self.pair = self.sign_in(self.user)
+        self.pair = sign_in(self.client, self.user)
 
     def test_logout_returns_204_and_revokes_the_refresh_token(self):
         response = self.client.post(LOGOUT, {"refresh": self.pair["refresh"]})
@@ -437,7 +411,7 @@ class LogoutViewTests(ApiTestCase):
 
         response = self.client.post(LOGOUT, {"refresh": stranger["refresh"]})
 
-        self.assert_full_problem(response, status.HTTP_403_FORBIDDEN, "permission_denied")
+        assert_problem(self, response, status.HTTP_403_FORBIDDEN, "permission_denied")
         self.client.credentials()
         self.assertEqual(
             self.client.post(REFRESH, {"refresh": stranger["refresh"]}).status_code,
@@ -447,14 +421,14 @@ class LogoutViewTests(ApiTestCase):
     def test_logout_refuses_garbage_refresh(self):
         response = self.client.post(LOGOUT, {"refresh": "garbage"})
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
     def test_logout_refuses_a_refresh_token_already_revoked(self):
         self.client.post(LOGOUT, {"refresh": self.pair["refresh"]})
 
         response = self.client.post(LOGOUT, {"refresh": self.pair["refresh"]})
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
     def test_logout_refuses_a_missing_refresh(self):
         response = self.client.post(LOGOUT, {})
@@ -464,14 +438,14 @@ class LogoutViewTests(ApiTestCase):
     def test_logout_refuses_a_malformed_json_body(self):
         response = self.client.post(LOGOUT, data="[1,", content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
     def test_logout_without_credentials_is_401_not_authenticated(self):
         self.client.credentials()
 
         response = self.client.post(LOGOUT, {"refresh": self.pair["refresh"]})
 
-        self.assert_full_problem(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
         self.assertIn("Bearer", response["WWW-Authenticate"])
 
 
@@ -479,7 +453,7 @@ class MeViewTests(ApiTestCase):
     def setUp(self):
         super().setUp()
         self.user = ClientFactory(email="ana@example.com", name="Ana", timezone="Asia/Kolkata")
-        self.pair = self.sign_in(self.user)
+        self.pair = sign_in(self.client, self.user)
 
     def test_me_returns_the_signed_in_user(self):
         response = self.client.get(ME)
@@ -553,19 +527,19 @@ class MeViewTests(ApiTestCase):
     def test_patch_me_refuses_a_malformed_json_body(self):
         response = self.client.patch(ME, data='{"name": ', content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
     def test_put_me_is_405(self):
         response = self.client.put(ME, {"name": "X", "timezone": "Asia/Kolkata"})
 
-        self.assert_full_problem(response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        assert_problem(self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
         self.user.refresh_from_db()
         self.assertEqual(self.user.name, "Ana")
 
     def test_delete_me_is_405(self):
         response = self.client.delete(ME)
 
-        self.assert_problem(response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        assert_problem(self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
         self.assertTrue(User.objects.filter(pk=self.user.pk).exists())
 
     def test_me_without_credentials_is_401_not_authenticated(self):
@@ -573,19 +547,19 @@ class MeViewTests(ApiTestCase):
 
         response = self.client.get(ME)
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
 
     def test_me_with_another_auth_scheme_is_401_not_authenticated(self):
         self.client.credentials(HTTP_AUTHORIZATION=f"Token {self.pair['access']}")
 
         response = self.client.get(ME)
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
 
     def assert_access_refused(self, access: str) -> None:
         self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
         response = self.client.get(ME)
-        body = self.assert_full_problem(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+        body = assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
         self.assertNotIn("email", body)
 
     def test_me_refuses_a_garbage_access_token(self):
@@ -628,7 +602,7 @@ class PasswordChangeViewTests(ApiTestCase):
     def setUp(self):
         super().setUp()
         self.user = InstructorFactory(email="ravi@example.com")
-        self.pair = self.sign_in(self.user)
+        self.pair = sign_in(self.client, self.user)
 
     def change(self, old: str = PASSWORD, new: str = NEW_PASSWORD):
         return self.client.post(PASSWORD_CHANGE, {"old_password": old, "new_password": new})
@@ -639,7 +613,7 @@ class PasswordChangeViewTests(ApiTestCase):
         self.assertEqual(response.status_code, status.HTTP_204_NO_CONTENT, response.content)
         self.client.credentials()
         self.assertEqual(self.login("ravi@example.com", NEW_PASSWORD).status_code, 200)
-        self.assert_problem(self.login("ravi@example.com", PASSWORD), 401, "invalid_credentials")
+        assert_problem(self, self.login("ravi@example.com", PASSWORD), 401, "invalid_credentials")
 
     def test_password_change_revokes_the_old_refresh_tokens(self):
         other = services.tokens_for(self.user)
@@ -672,14 +646,14 @@ class PasswordChangeViewTests(ApiTestCase):
     def test_password_change_refuses_a_malformed_json_body(self):
         response = self.client.post(PASSWORD_CHANGE, data="{]", content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
     def test_password_change_without_credentials_is_401_not_authenticated(self):
         self.client.credentials()
 
         response = self.change()
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
         self.user.refresh_from_db()
         self.assertTrue(self.user.check_password(PASSWORD))
 
@@ -690,7 +664,7 @@ class PasswordChangeViewTests(ApiTestCase):
 
         response = self.change()
 
-        self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
 
 def _uid_and_token(message) -> tuple[str, str]:
@@ -743,7 +717,7 @@ class PasswordResetViewTests(ApiTestCase):
     def test_password_reset_refuses_a_malformed_json_body(self):
         response = self.client.post(PASSWORD_RESET, data="nope", content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
 
 class PasswordResetConfirmViewTests(ApiTestCase):
@@ -764,7 +738,7 @@ class PasswordResetConfirmViewTests(ApiTestCase):
 
         self.assertEqual(response.status_code, status.HTTP_204_NO_CONTENT, response.content)
         self.assertEqual(self.login("ana@example.com", NEW_PASSWORD).status_code, 200)
-        self.assert_problem(self.login("ana@example.com", PASSWORD), 401, "invalid_credentials")
+        assert_problem(self, self.login("ana@example.com", PASSWORD), 401, "invalid_credentials")
 
     def test_confirm_revokes_the_old_refresh_tokens(self):
         pair = services.tokens_for(self.user)
@@ -816,12 +790,12 @@ class PasswordResetConfirmViewTests(ApiTestCase):
             PASSWORD_RESET_CONFIRM, data='{"uid": }', content_type="application/json"
         )
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
 
 
 class MethodNotAllowedTests(ApiTestCase):
     def test_each_post_endpoint_refuses_get_with_405(self):
-        self.sign_in(ClientFactory())
+        sign_in(self.client, ClientFactory())
         endpoints = [
             REGISTER,
             LOGIN,
@@ -835,8 +809,8 @@ class MethodNotAllowedTests(ApiTestCase):
             with self.subTest(url=url):
                 response = self.client.get(url)
 
-                self.assert_problem(
-                    response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed"
+                assert_problem(
+                    self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed"
                 )
 
     def test_register_refuses_put_and_delete_with_405(self):
@@ -844,7 +818,7 @@ class MethodNotAllowedTests(ApiTestCase):
             with self.subTest(method=method):
                 response = getattr(self.client, method)(REGISTER, _register_body())
 
-                self.assert_problem(
-                    response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed"
+                assert_problem(
+                    self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed"
                 )
         self.assertFalse(User.objects.exists())

@@ -5,13 +5,13 @@ from django.utils.timezone import now
 from rest_framework import status
 from rest_framework.test import APITestCase
 
-from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import book, make_slot, move_to_past
+from bookings.tests.factories import make_slot, move_to_past
 from sessions_app.models import TimeSlot
 from sessions_app.services import time_slot_cancel
+from studio.testing import assert_problem, book, sign_in
 
 BOOKINGS = "/api/bookings/"
 BOOKING_KEYS = {"id", "status", "created_at", "cancelled_at", "time_slot", "session"}
@@ -28,7 +28,6 @@ SLOT_KEYS = {
     "status",
 }
 SESSION_KEYS = {"id", "title", "category", "instructor"}
-PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
 
 
 def detail_url(booking_id: int) -> str:
@@ -46,26 +45,10 @@ def parse(value: str) -> datetime:
 class BookingApiTestCase(APITestCase):
     def setUp(self):
         self.me = ClientFactory()
-        self.sign_in(self.me)
-
-    def sign_in(self, user: User) -> None:
-        access = account_services.tokens_for(user)["access"]
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-
-    def assert_problem(self, response, status_code: int, code: str) -> dict:
-        self.assertEqual(response.status_code, status_code, response.content)
-        self.assertRegex(response["Content-Type"], r"^application/(problem\+)?json")
-        body = response.json()
-        self.assertTrue(set(body) >= PROBLEM_KEYS, body)
-        self.assertEqual(body["code"], code, body)
-        self.assertEqual(body["status"], status_code)
-        self.assertEqual(body["type"], "about:blank")
-        self.assertIsInstance(body["detail"], str)
-        self.assertTrue(body["detail"])
-        return body
+        sign_in(self.client, self.me)
 
     def assert_invalid(self, response, field: str) -> dict:
-        body = self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "invalid")
+        body = assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "invalid")
         self.assertIn(field, body["errors"], body)
         self.assertIsInstance(body["errors"][field], list)
         self.assertTrue(all(isinstance(m, str) and m for m in body["errors"][field]))
@@ -172,7 +155,7 @@ class BookingCreateViewTests(BookingApiTestCase):
             BOOKINGS, data='{"time_slot": ', content_type="application/json"
         )
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
         self.assertFalse(Booking.objects.exists())
 
     def test_create_on_a_slot_the_studio_cancelled_is_slot_cancelled(self):
@@ -181,7 +164,7 @@ class BookingCreateViewTests(BookingApiTestCase):
 
         response = self.post_booking(slot.pk)
 
-        self.assert_problem(response, status.HTTP_409_CONFLICT, "slot_cancelled")
+        assert_problem(self, response, status.HTTP_409_CONFLICT, "slot_cancelled")
         self.assertFalse(Booking.objects.exists())
 
     def test_create_on_a_started_slot_is_slot_expired(self):
@@ -189,58 +172,58 @@ class BookingCreateViewTests(BookingApiTestCase):
 
         response = self.post_booking(slot.pk)
 
-        self.assert_problem(response, status.HTTP_409_CONFLICT, "slot_expired")
+        assert_problem(self, response, status.HTTP_409_CONFLICT, "slot_expired")
         self.assertFalse(Booking.objects.exists())
 
     def test_create_on_a_slot_already_held_is_already_booked(self):
         slot = make_slot()
-        book(self.me, slot)
+        book(slot, self.me)
         before = self.state()
 
         response = self.post_booking(slot.pk)
 
-        self.assert_problem(response, status.HTTP_409_CONFLICT, "already_booked")
+        assert_problem(self, response, status.HTTP_409_CONFLICT, "already_booked")
         self.assertEqual(self.state(), before)
 
     def test_create_on_an_overlapping_slot_is_time_conflict(self):
         start = now() + timedelta(days=3)
-        book(self.me, make_slot(start=start, minutes=60))
+        book(make_slot(start=start, minutes=60), self.me)
         overlapping = make_slot(start=start + timedelta(minutes=59), minutes=60)
         before = self.state()
 
         response = self.post_booking(overlapping.pk)
 
-        self.assert_problem(response, status.HTTP_409_CONFLICT, "time_conflict")
+        assert_problem(self, response, status.HTTP_409_CONFLICT, "time_conflict")
         self.assertEqual(self.state(), before)
 
     def test_create_on_a_full_slot_is_slot_full(self):
         slot = make_slot(capacity=2)
-        book(ClientFactory(), slot)
-        book(ClientFactory(), slot)
+        book(slot, ClientFactory())
+        book(slot, ClientFactory())
         before = self.state()
 
         response = self.post_booking(slot.pk)
 
-        body = self.assert_problem(response, status.HTTP_409_CONFLICT, "slot_full")
+        body = assert_problem(self, response, status.HTTP_409_CONFLICT, "slot_full")
         self.assertEqual(body["title"], "Conflict")
         self.assertEqual(self.state(), before)
 
     def test_create_on_a_cancelled_full_slot_is_slot_cancelled(self):
         slot = make_slot(capacity=1)
-        book(ClientFactory(), slot)
+        book(slot, ClientFactory())
         TimeSlot.objects.filter(pk=slot.pk).update(is_cancelled=True)
 
         response = self.post_booking(slot.pk)
 
-        self.assert_problem(response, status.HTTP_409_CONFLICT, "slot_cancelled")
+        assert_problem(self, response, status.HTTP_409_CONFLICT, "slot_cancelled")
 
     def test_create_on_a_full_slot_already_held_is_already_booked(self):
         slot = make_slot(capacity=1)
-        book(self.me, slot)
+        book(slot, self.me)
 
         response = self.post_booking(slot.pk)
 
-        self.assert_problem(response, status.HTTP_409_CONFLICT, "already_booked")
+        assert_problem(self, response, status.HTTP_409_CONFLICT, "already_booked")
 
     def test_client_can_book_a_slot_again_after_cancelling_it(self):
         slot = make_slot(capacity=1)
@@ -259,8 +242,8 @@ class BookingCreateViewTests(BookingApiTestCase):
 
 class BookingListViewTests(BookingApiTestCase):
     def test_list_shows_only_the_clients_own_bookings(self):
-        mine = book(self.me, make_slot())
-        book(ClientFactory(), make_slot())
+        mine = book(make_slot(), self.me)
+        book(make_slot(), ClientFactory())
 
         response = self.client.get(BOOKINGS)
 
@@ -270,7 +253,7 @@ class BookingListViewTests(BookingApiTestCase):
     def test_list_is_paginated(self):
         base = now() + timedelta(days=1)
         for hours in range(3):
-            book(self.me, make_slot(start=base + timedelta(hours=2 * hours)))
+            book(make_slot(start=base + timedelta(hours=2 * hours)), self.me)
 
         first = self.client.get(BOOKINGS, {"page_size": 2})
         second = self.client.get(BOOKINGS, {"page_size": 2, "page": 2})
@@ -300,12 +283,12 @@ class BookingListViewTests(BookingApiTestCase):
     def make_timeline(self) -> dict[str, Booking]:
         """Bookings on slots in three days, in one day, in two days, an hour ago, two days ago."""
         base = now()
-        in_3d = book(self.me, make_slot(start=base + timedelta(days=3)))
-        in_1d = book(self.me, make_slot(start=base + timedelta(days=1)))
-        in_2d = book(self.me, make_slot(start=base + timedelta(days=2)))
-        ago_1h = book(self.me, make_slot(start=base + timedelta(days=4)))
+        in_3d = book(make_slot(start=base + timedelta(days=3)), self.me)
+        in_1d = book(make_slot(start=base + timedelta(days=1)), self.me)
+        in_2d = book(make_slot(start=base + timedelta(days=2)), self.me)
+        ago_1h = book(make_slot(start=base + timedelta(days=4)), self.me)
         move_to_past(ago_1h.time_slot, ago=timedelta(hours=1))
-        ago_2d = book(self.me, make_slot(start=base + timedelta(days=5)))
+        ago_2d = book(make_slot(start=base + timedelta(days=5)), self.me)
         move_to_past(ago_2d.time_slot, ago=timedelta(days=2))
         return {"in_3d": in_3d, "in_1d": in_1d, "in_2d": in_2d, "ago_1h": ago_1h, "ago_2d": ago_2d}
 
@@ -325,7 +308,7 @@ class BookingListViewTests(BookingApiTestCase):
         self.assertEqual(self.ids(response), [timeline["ago_1h"].pk, timeline["ago_2d"].pk])
 
     def test_past_includes_a_slot_in_progress(self):
-        booking = book(self.me, make_slot(start=now() + timedelta(hours=1), minutes=120))
+        booking = book(make_slot(start=now() + timedelta(hours=1), minutes=120), self.me)
         move_to_past(booking.time_slot, ago=timedelta(minutes=10))
 
         past = self.client.get(BOOKINGS, {"when": "past"})
@@ -336,8 +319,8 @@ class BookingListViewTests(BookingApiTestCase):
 
     def test_status_filters_confirmed_and_cancelled(self):
         base = now() + timedelta(days=1)
-        kept = book(self.me, make_slot(start=base))
-        dropped = book(self.me, make_slot(start=base + timedelta(hours=2)))
+        kept = book(make_slot(start=base), self.me)
+        dropped = book(make_slot(start=base + timedelta(hours=2)), self.me)
         self.client.post(cancel_url(dropped.pk))
 
         confirmed = self.client.get(BOOKINGS, {"status": "confirmed"})
@@ -366,16 +349,16 @@ class BookingListViewTests(BookingApiTestCase):
                 self.assert_invalid(response, field)
 
     def test_unknown_time_zone_is_invalid_timezone(self):
-        book(self.me, make_slot())
+        book(make_slot(), self.me)
 
         response = self.client.get(BOOKINGS, {"tz": "Mars/Olympus_Mons"})
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
 
 
 class BookingDetailViewTests(BookingApiTestCase):
     def test_client_reads_their_own_booking(self):
-        booking = book(self.me, make_slot())
+        booking = book(make_slot(), self.me)
 
         response = self.client.get(detail_url(booking.pk))
 
@@ -386,16 +369,16 @@ class BookingDetailViewTests(BookingApiTestCase):
         self.assertEqual(body["time_slot"]["id"], booking.time_slot_id)
 
     def test_another_clients_booking_is_not_found(self):
-        booking = book(ClientFactory(), make_slot())
+        booking = book(make_slot(), ClientFactory())
 
         response = self.client.get(detail_url(booking.pk))
 
-        self.assert_problem(response, status.HTTP_404_NOT_FOUND, "not_found")
+        assert_problem(self, response, status.HTTP_404_NOT_FOUND, "not_found")
 
     def test_an_unknown_booking_is_not_found(self):
         response = self.client.get(detail_url(987654))
 
-        self.assert_problem(response, status.HTTP_404_NOT_FOUND, "not_found")
+        assert_problem(self, response, status.HTTP_404_NOT_FOUND, "not_found")
 
     def test_an_id_beyond_the_database_range_is_not_found(self):
         pk = 10**30
@@ -405,27 +388,27 @@ class BookingDetailViewTests(BookingApiTestCase):
             ("delete", self.client.delete(detail_url(pk))),
         ]:
             with self.subTest(name):
-                self.assert_problem(response, status.HTTP_404_NOT_FOUND, "not_found")
+                assert_problem(self, response, status.HTTP_404_NOT_FOUND, "not_found")
 
     def test_put_and_patch_on_a_booking_are_not_allowed(self):
-        booking = book(self.me, make_slot())
+        booking = book(make_slot(), self.me)
         before = self.state()
 
         for method in (self.client.put, self.client.patch):
             with self.subTest(method=method.__name__):
                 response = method(detail_url(booking.pk), {"status": "cancelled"}, format="json")
 
-                self.assert_problem(
-                    response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed"
+                assert_problem(
+                    self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed"
                 )
         self.assertEqual(self.state(), before)
 
     def test_get_on_the_cancel_action_is_not_allowed(self):
-        booking = book(self.me, make_slot())
+        booking = book(make_slot(), self.me)
 
         response = self.client.get(cancel_url(booking.pk))
 
-        self.assert_problem(response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        assert_problem(self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
 
 
 class BookingCancelViewTests(BookingApiTestCase):
@@ -440,8 +423,8 @@ class BookingCancelViewTests(BookingApiTestCase):
         for name, cancel in self.cancel_both_ways():
             with self.subTest(name):
                 slot = make_slot(capacity=3)
-                book(ClientFactory(), slot)
-                booking = book(self.me, slot)
+                book(slot, ClientFactory())
+                booking = book(slot, self.me)
                 available = slot.available
 
                 response = cancel(booking.pk)
@@ -464,8 +447,8 @@ class BookingCancelViewTests(BookingApiTestCase):
         for name, cancel in self.cancel_both_ways():
             with self.subTest(name):
                 slot = make_slot(capacity=3)
-                book(ClientFactory(), slot)
-                booking = book(self.me, slot)
+                book(slot, ClientFactory())
+                booking = book(slot, self.me)
                 first = cancel(booking.pk).json()
 
                 response = cancel(booking.pk)
@@ -482,22 +465,22 @@ class BookingCancelViewTests(BookingApiTestCase):
         for name, cancel in self.cancel_both_ways():
             with self.subTest(name):
                 slot = make_slot(capacity=3)
-                booking = book(self.me, slot)
+                booking = book(slot, self.me)
                 move_to_past(slot)
                 before = self.state()
 
                 response = cancel(booking.pk)
 
-                self.assert_problem(response, status.HTTP_409_CONFLICT, "cancellation_closed")
+                assert_problem(self, response, status.HTTP_409_CONFLICT, "cancellation_closed")
                 self.assertEqual(self.state(), before)
                 booking.refresh_from_db()
                 self.assertEqual(booking.status, BookingStatus.CONFIRMED)
 
     def test_cancelling_frees_the_seat_of_a_full_slot_for_someone_else(self):
         slot = make_slot(capacity=1)
-        booking = book(self.me, slot)
+        booking = book(slot, self.me)
         self.client.post(cancel_url(booking.pk))
-        self.sign_in(ClientFactory())
+        sign_in(self.client, ClientFactory())
 
         response = self.post_booking(slot.pk)
 
@@ -506,7 +489,7 @@ class BookingCancelViewTests(BookingApiTestCase):
     def test_cancelling_an_unknown_booking_is_not_found(self):
         for name, cancel in self.cancel_both_ways():
             with self.subTest(name):
-                self.assert_problem(cancel(987654), status.HTTP_404_NOT_FOUND, "not_found")
+                assert_problem(self, cancel(987654), status.HTTP_404_NOT_FOUND, "not_found")
 
 
 class BookingTimeZoneViewTests(BookingApiTestCase):
@@ -532,7 +515,7 @@ class BookingTimeZoneViewTests(BookingApiTestCase):
             self.assertEqual(shown.utcoffset(), instant.astimezone(zone).utcoffset(), value)
 
     def test_times_default_to_the_studio_zone(self):
-        booking = book(self.me, self.slot_at(1))
+        booking = book(self.slot_at(1), self.me)
 
         body = self.client.get(detail_url(booking.pk)).json()
 
@@ -542,8 +525,8 @@ class BookingTimeZoneViewTests(BookingApiTestCase):
 
     def test_times_follow_the_profile_zone_with_daylight_saving_per_instant(self):
         User.objects.filter(pk=self.me.pk).update(timezone="America/New_York")
-        january = book(self.me, self.slot_at(1))
-        july = book(self.me, self.slot_at(7))
+        january = book(self.slot_at(1), self.me)
+        july = book(self.slot_at(7), self.me)
 
         winter = self.client.get(detail_url(january.pk)).json()
         summer = self.client.get(detail_url(july.pk)).json()
@@ -556,7 +539,7 @@ class BookingTimeZoneViewTests(BookingApiTestCase):
 
     def test_tz_parameter_overrides_the_profile_zone(self):
         User.objects.filter(pk=self.me.pk).update(timezone="Europe/London")
-        booking = book(self.me, self.slot_at(1))
+        booking = book(self.slot_at(1), self.me)
 
         body = self.client.get(detail_url(booking.pk), {"tz": "America/New_York"}).json()
 
@@ -564,7 +547,7 @@ class BookingTimeZoneViewTests(BookingApiTestCase):
         self.assert_times_in(body, "America/New_York", booking)
 
     def test_x_timezone_header_sets_the_zone_of_the_list(self):
-        booking = book(self.me, self.slot_at(7))
+        booking = book(self.slot_at(7), self.me)
 
         response = self.client.get(BOOKINGS, HTTP_X_TIMEZONE="America/New_York")
 
@@ -595,7 +578,7 @@ class BookingTimeZoneViewTests(BookingApiTestCase):
 
         response = self.client.post(f"{BOOKINGS}?tz=Nowhere/Land", {"time_slot": slot.pk})
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
         self.assertFalse(Booking.objects.exists())
 
 
@@ -631,7 +614,7 @@ class HugeIdTests(BookingApiTestCase):
             ("post", f"{BOOKINGS}{self.HUGE}/cancel/"),
         ]:
             with self.subTest(method=method):
-                self.assert_problem(getattr(self.client, method)(path), 404, "not_found")
+                assert_problem(self, getattr(self.client, method)(path), 404, "not_found")
 
     def test_booking_a_slot_id_too_large_for_the_database_is_invalid(self):
         self.assert_invalid(self.post_booking(self.HUGE), "time_slot")

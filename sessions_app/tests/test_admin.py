@@ -1,28 +1,31 @@
 """The Django admin of sessions and time slots, used by a superuser."""
 
-import re
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from html import unescape
 from itertools import count
 
-from django.db import connection
-from django.test import Client, TestCase, TransactionTestCase
-from django.test.utils import CaptureQueriesContext
-from django.utils.formats import date_format
+from django.test import Client, TransactionTestCase
 from django.utils.timezone import now
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.test_concurrency import race
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from sessions_app.tests.test_services import book, book_and_cancel, db_state, move_into_the_past
-from sessions_app.tests.test_views import IST, ist
+from studio.testing import (
+    IST,
+    AdminTestCase,
+    book,
+    book_and_cancel,
+    column,
+    db_state,
+    ist,
+    move_into_the_past,
+    race,
+    shown,
+)
 
 SESSIONS_URL = "/admin/sessions_app/session/"
 SLOTS_URL = "/admin/sessions_app/timeslot/"
@@ -32,54 +35,6 @@ def split(value: datetime, prefix: str) -> dict[str, str]:
     """The admin's date and time inputs for `value`, on the studio's clocks."""
     local = value.astimezone(IST)
     return {f"{prefix}_0": local.date().isoformat(), f"{prefix}_1": local.strftime("%H:%M:%S")}
-
-
-def column(response, name: str) -> list[str]:
-    """The text of changelist column `name`, row by row."""
-    cells = re.findall(
-        rf'<t[dh] class="field-{name}(?: [^"]*)?">(.*?)</t[dh]>', response.content.decode(), re.S
-    )
-    return [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
-
-
-def shown(value: datetime) -> str:
-    """How the admin writes the instant `value` on the studio's clocks."""
-    return date_format(value.astimezone(IST), "DATETIME_FORMAT")
-
-
-class AdminTestCase(TestCase):
-    def setUp(self):
-        self.superuser = User.objects.create_superuser(
-            email="boss@example.com", password=PASSWORD, name="Boss"
-        )
-        self.client.force_login(self.superuser)
-
-    def listed(self, response) -> set[int]:
-        self.assertEqual(response.status_code, 200)
-        return {obj.pk for obj in response.context["cl"].result_list}
-
-    def assert_queries_do_not_grow(
-        self,
-        url: str,
-        add_row: Callable[[], object],
-        rows: Callable[[object], int] = lambda response: response.context["cl"].result_count,
-        *,
-        few: int = 2,
-        many: int = 20,
-    ) -> None:
-        """The page at `url` costs as many queries with `many` rows as with `few`."""
-        for _ in range(few):
-            add_row()
-        self.client.get(url)  # the first load fills per-process caches
-        with CaptureQueriesContext(connection) as queries:
-            response = self.client.get(url)
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(rows(response), few)
-        for _ in range(many - few):
-            add_row()
-        with self.assertNumQueries(len(queries)):
-            response = self.client.get(url)
-        self.assertEqual(rows(response), many)
 
 
 class SessionFormMixin:

@@ -1,12 +1,10 @@
 """The services that write sessions and time slots (API.md section 3)."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.test import TestCase
-from django.utils.timezone import now
 
-from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings import services as booking_services
+from accounts.tests.factories import InstructorFactory
 from bookings.models import Booking, BookingStatus
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
@@ -18,10 +16,7 @@ from studio.errors import (
     SlotCancelledError,
     ValidationFailedError,
 )
-
-
-def hours_from_now(hours: float) -> datetime:
-    return now() + timedelta(hours=hours)
+from studio.testing import book, book_and_cancel, db_state, hours_from_now, move_into_the_past
 
 
 def slot_item(start_hours: float, hours: float = 1, capacity: int = 10, **extra) -> dict:
@@ -35,43 +30,6 @@ def listed(slot: TimeSlot, **changes) -> dict:
     item = {"id": slot.pk, "start": slot.start, "end": slot.end, "capacity": slot.capacity}
     item.update(changes)
     return item
-
-
-def book(slot: TimeSlot, client=None) -> Booking:
-    """A confirmed booking made the way a client makes it, so `booked` stays right."""
-    return booking_services.booking_create(client=client or ClientFactory(), time_slot_id=slot.pk)
-
-
-def book_and_cancel(slot: TimeSlot, client=None) -> Booking:
-    booking = book(slot, client)
-    return booking_services.booking_cancel(booking=booking)
-
-
-def move_into_the_past(slot: TimeSlot) -> TimeSlot:
-    """Moves `slot` (bookings and all) to have started two hours ago."""
-    start = hours_from_now(-2)
-    TimeSlot.objects.filter(pk=slot.pk).update(start=start, end=start + timedelta(hours=1))
-    slot.refresh_from_db()
-    return slot
-
-
-def db_state() -> dict:
-    """Everything a sessions service can change, to compare before and after."""
-    return {
-        "sessions": list(
-            Session.objects.order_by("pk").values_list(
-                "pk", "title", "description", "category", "updated_at"
-            )
-        ),
-        "slots": list(
-            TimeSlot.objects.order_by("pk").values_list(
-                "pk", "session_id", "start", "end", "capacity", "booked", "is_cancelled"
-            )
-        ),
-        "bookings": list(
-            Booking.objects.order_by("pk").values_list("pk", "time_slot_id", "status")
-        ),
-    }
 
 
 class ServiceTestCase(TestCase):

@@ -1,103 +1,46 @@
 """The session endpoints of API.md section 3, through HTTP."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.test import override_settings
 from django.utils.timezone import now
 from rest_framework import status
 from rest_framework.test import APITestCase
 
-from accounts import services as account_services
-from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from sessions_app.tests.test_services import (
+from studio.testing import (
+    CREATE,
+    INSTRUCTOR_LIST,
+    IST,
+    NEW_YORK,
+    OWNER_SLOT_KEYS,
+    PAGE_KEYS,
+    PUBLIC,
+    SESSION_KEYS,
+    SESSIONS,
+    SLOT_BOOKING_KEYS,
+    SLOT_KEYS,
+    SessionApiTestCase,
+    assert_problem,
     book,
     book_and_cancel,
     db_state,
+    delete_url,
+    detail_url,
     hours_from_now,
+    ist,
+    listed,
     move_into_the_past,
+    public_url,
+    sign_in,
+    slot_body,
+    studio_today,
+    update_url,
 )
-
-IST = ZoneInfo("Asia/Kolkata")
-NEW_YORK = ZoneInfo("America/New_York")
-
-SESSION_KEYS = {
-    "id",
-    "title",
-    "description",
-    "category",
-    "instructor",
-    "time_slots",
-    "created_at",
-    "updated_at",
-}
-SLOT_KEYS = {
-    "id",
-    "session",
-    "start",
-    "end",
-    "timezone",
-    "capacity",
-    "booked",
-    "available",
-    "is_full",
-    "status",
-}
-OWNER_SLOT_KEYS = SLOT_KEYS | {"bookings"}
-SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client"}
-PAGE_KEYS = {"count", "next", "previous", "results"}
-
-CREATE = "/api/sessions/create/"
-SESSIONS = "/api/sessions/"
-INSTRUCTOR_LIST = "/api/sessions/instructor/"
-PUBLIC = "/api/public/sessions/"
-
-
-def detail_url(pk: int) -> str:
-    return f"/api/sessions/{pk}/"
-
-
-def update_url(pk: int) -> str:
-    return f"/api/sessions/{pk}/update/"
-
-
-def delete_url(pk: int) -> str:
-    return f"/api/sessions/{pk}/delete/"
-
-
-def public_url(pk: int) -> str:
-    return f"/api/public/sessions/{pk}/"
-
-
-def studio_today() -> date:
-    return now().astimezone(IST).date()
-
-
-def ist(days: int, hour: int, minute: int = 0) -> datetime:
-    """`hour:minute` on the studio's clocks, `days` after the studio's today."""
-    return datetime.combine(studio_today() + timedelta(days=days), time(hour, minute), IST)
-
-
-def slot_body(start: datetime, hours: float = 1, capacity: int = 10, **extra) -> dict:
-    end = start + timedelta(hours=hours)
-    return {"start": start.isoformat(), "end": end.isoformat(), "capacity": capacity, **extra}
-
-
-def listed(slot: TimeSlot, **changes) -> dict:
-    """`slot` as an item of an update's `time_slots` list, in JSON."""
-    item = {
-        "id": slot.pk,
-        "start": slot.start.isoformat(),
-        "end": slot.end.isoformat(),
-        "capacity": slot.capacity,
-    }
-    item.update(changes)
-    return item
 
 
 def offset_of(zone: ZoneInfo, instant: datetime) -> str:
@@ -119,53 +62,11 @@ def next_offset_change(zone: ZoneInfo, after: datetime, *, forward: bool) -> dat
     raise AssertionError(f"{zone.key} changes no clocks in the next 400 days")
 
 
-class SessionApiTestCase(APITestCase):
-    """Signs users in with real tokens and reads the contract's error body."""
-
-    def setUp(self):
-        cache.clear()
-
-    def sign_in(self, user: User | None) -> None:
-        self.client.credentials()
-        if user is not None:
-            access = account_services.tokens_for(user)["access"]
-            self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-
-    def assert_problem(self, response, status_code: int, code: str) -> dict:
-        self.assertEqual(response.status_code, status_code, response.content)
-        body = response.json()
-        self.assertEqual(body["code"], code, body)
-        self.assertEqual(body["status"], status_code)
-        self.assertTrue(body["detail"])
-        self.assertNotIn("Traceback", response.content.decode())
-        return body
-
-    def assert_invalid(self, response) -> dict:
-        """The errors of a 400 `invalid` answer."""
-        return self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "invalid")["errors"]
-
-    def assert_messages(self, messages) -> None:
-        self.assertIsInstance(messages, list)
-        self.assertTrue(messages)
-        self.assertTrue(all(isinstance(m, str) and m for m in messages), messages)
-
-    def assert_slot_errors(self, errors: dict, expected_keys: list[set[str]]) -> list:
-        """`errors` has only `time_slots`, one dict per item with these keys."""
-        self.assertEqual(set(errors), {"time_slots"}, errors)
-        items = errors["time_slots"]
-        self.assertIsInstance(items, list)
-        self.assertEqual([set(item) for item in items], expected_keys, items)
-        for item in items:
-            for messages in item.values():
-                self.assert_messages(messages)
-        return items
-
-
 class SessionCreateViewTests(SessionApiTestCase):
     def setUp(self):
         super().setUp()
         self.instructor = InstructorFactory(name="Priya")
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
     def body(self, *slots: dict, **fields) -> dict:
         data = {"title": "Morning Yoga", "description": "Hatha", "category": "yoga"}
@@ -410,13 +311,13 @@ class SessionCreateViewTests(SessionApiTestCase):
     def test_create_refuses_a_body_that_is_not_json(self):
         response = self.client.post(SESSIONS, "{not json", content_type="application/json")
 
-        self.assert_problem(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+        assert_problem(self, response, status.HTTP_400_BAD_REQUEST, "parse_error")
         self.assertFalse(Session.objects.exists())
 
     def test_create_alias_answers_only_post(self):
         response = self.client.get(CREATE)
 
-        self.assert_problem(response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        assert_problem(self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
 
 
 class SessionTimeInputTests(SessionApiTestCase):
@@ -425,7 +326,7 @@ class SessionTimeInputTests(SessionApiTestCase):
     def setUp(self):
         super().setUp()
         self.instructor = InstructorFactory(timezone="America/New_York")
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
     def create(self, start: str, end: str, url: str = SESSIONS):
         body = {
@@ -529,10 +430,10 @@ class SessionUpdateViewTests(SessionApiTestCase):
         )
         self.first = TimeSlotFactory(session=self.session, start=ist(3, 7))
         self.second = TimeSlotFactory(session=self.session, start=ist(4, 7))
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
     def assert_refused(self, response, status_code: int, code: str, before: dict) -> dict:
-        body = self.assert_problem(response, status_code, code)
+        body = assert_problem(self, response, status_code, code)
         self.assertEqual(db_state(), before)
         return body
 
@@ -778,7 +679,7 @@ class SessionUpdateViewTests(SessionApiTestCase):
     def test_update_of_an_unknown_session_is_404(self):
         response = self.client.patch(detail_url(999999), {"title": "Nobody's"})
 
-        self.assert_problem(response, status.HTTP_404_NOT_FOUND, "not_found")
+        assert_problem(self, response, status.HTTP_404_NOT_FOUND, "not_found")
 
     def test_update_with_an_unknown_timezone_is_refused_before_any_write(self):
         before = db_state()
@@ -794,7 +695,7 @@ class SessionDeleteViewTests(SessionApiTestCase):
     def setUp(self):
         super().setUp()
         self.instructor = InstructorFactory()
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
     def test_delete_on_both_paths_returns_204_and_removes_the_session_and_slots(self):
         for url_of in [delete_url, detail_url]:
@@ -824,20 +725,22 @@ class SessionDeleteViewTests(SessionApiTestCase):
 
                     response = self.client.delete(url_of(slot.session_id))
 
-                    self.assert_problem(response, status.HTTP_409_CONFLICT, "has_bookings")
+                    assert_problem(self, response, status.HTTP_409_CONFLICT, "has_bookings")
                     self.assertEqual(db_state(), before)
 
     def test_delete_of_an_unknown_session_is_404(self):
         for url in [delete_url(999999), detail_url(999999)]:
             with self.subTest(url=url):
-                self.assert_problem(self.client.delete(url), status.HTTP_404_NOT_FOUND, "not_found")
+                assert_problem(
+                    self, self.client.delete(url), status.HTTP_404_NOT_FOUND, "not_found"
+                )
 
     def test_delete_alias_answers_only_delete(self):
         slot = TimeSlotFactory(session__instructor=self.instructor)
 
         response = self.client.post(delete_url(slot.session_id))
 
-        self.assert_problem(response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+        assert_problem(self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
         self.assertTrue(Session.objects.filter(pk=slot.session_id).exists())
 
 
@@ -845,7 +748,7 @@ class InstructorListViewTests(SessionApiTestCase):
     def setUp(self):
         super().setUp()
         self.instructor = InstructorFactory()
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
     def test_both_paths_list_only_the_instructors_own_sessions_past_ones_included(self):
         upcoming = TimeSlotFactory(session__instructor=self.instructor).session
@@ -929,7 +832,7 @@ class InstructorListViewTests(SessionApiTestCase):
 
         response = self.client.get(SESSIONS, {"page": 5})
 
-        self.assert_problem(response, status.HTTP_404_NOT_FOUND, "not_found")
+        assert_problem(self, response, status.HTTP_404_NOT_FOUND, "not_found")
 
 
 class OwnerDetailViewTests(SessionApiTestCase):
@@ -939,7 +842,7 @@ class OwnerDetailViewTests(SessionApiTestCase):
         self.session = SessionFactory(instructor=self.instructor, title="Morning Yoga")
         self.slot = TimeSlotFactory(session=self.session, start=ist(3, 7))
         self.empty_slot = TimeSlotFactory(session=self.session, start=ist(4, 7))
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
     def test_owner_detail_shows_each_slot_with_its_bookings_and_clients(self):
         ana = ClientFactory(name="Ana", email="ana@example.com")
@@ -979,15 +882,15 @@ class OwnerDetailViewTests(SessionApiTestCase):
         self.assertTrue(booking["created_at"].endswith("+09:00"), booking["created_at"])
 
     def test_owner_detail_of_an_unknown_session_is_404(self):
-        self.assert_problem(
-            self.client.get(detail_url(999999)), status.HTTP_404_NOT_FOUND, "not_found"
+        assert_problem(
+            self, self.client.get(detail_url(999999)), status.HTTP_404_NOT_FOUND, "not_found"
         )
 
 
 class PublicListViewTests(SessionApiTestCase):
     def setUp(self):
         super().setUp()
-        self.sign_in(None)
+        sign_in(self.client, None)
 
     def get(self, **params):
         response = self.client.get(PUBLIC, params)
@@ -1183,12 +1086,14 @@ class PublicListViewTests(SessionApiTestCase):
     def test_public_list_refuses_an_unknown_timezone(self):
         TimeSlotFactory()
 
-        self.assert_problem(
+        assert_problem(
+            self,
             self.client.get(PUBLIC, {"tz": "Mars/Base"}),
             status.HTTP_400_BAD_REQUEST,
             "invalid_timezone",
         )
-        self.assert_problem(
+        assert_problem(
+            self,
             self.client.get(PUBLIC, HTTP_X_TIMEZONE="Nowhere"),
             status.HTTP_400_BAD_REQUEST,
             "invalid_timezone",
@@ -1230,7 +1135,7 @@ class PublicListViewTests(SessionApiTestCase):
         book(slot, client)
         for viewer in [None, ClientFactory(), slot.session.instructor]:
             with self.subTest(viewer=viewer):
-                self.sign_in(viewer)
+                sign_in(self.client, viewer)
 
                 response = self.client.get(PUBLIC)
 
@@ -1246,7 +1151,7 @@ class PublicListViewTests(SessionApiTestCase):
 class PublicDetailViewTests(SessionApiTestCase):
     def setUp(self):
         super().setUp()
-        self.sign_in(None)
+        sign_in(self.client, None)
 
     def test_public_detail_shows_the_session_with_its_upcoming_slots_only(self):
         session = SessionFactory()
@@ -1273,8 +1178,8 @@ class PublicDetailViewTests(SessionApiTestCase):
         empty = SessionFactory()
         for pk in [past.session_id, cancelled.session_id, empty.pk, 999999]:
             with self.subTest(pk=pk):
-                self.assert_problem(
-                    self.client.get(public_url(pk)), status.HTTP_404_NOT_FOUND, "not_found"
+                assert_problem(
+                    self, self.client.get(public_url(pk)), status.HTTP_404_NOT_FOUND, "not_found"
                 )
 
     def test_public_detail_never_shows_bookings_or_client_data(self):
@@ -1282,7 +1187,7 @@ class PublicDetailViewTests(SessionApiTestCase):
         book(slot, ClientFactory(name="Zelda Quixote", email="zelda.secret@example.com"))
         for viewer in [None, slot.session.instructor]:
             with self.subTest(viewer=viewer):
-                self.sign_in(viewer)
+                sign_in(self.client, viewer)
 
                 response = self.client.get(public_url(slot.session_id))
 
@@ -1295,7 +1200,7 @@ class PublicDetailViewTests(SessionApiTestCase):
     def test_public_endpoints_answer_only_reads(self):
         slot = TimeSlotFactory()
         before = db_state()
-        self.sign_in(slot.session.instructor)
+        sign_in(self.client, slot.session.instructor)
 
         responses = [
             self.client.post(PUBLIC, {"title": "x"}),
@@ -1304,7 +1209,7 @@ class PublicDetailViewTests(SessionApiTestCase):
         ]
 
         for response in responses:
-            self.assert_problem(response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
+            assert_problem(self, response, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed")
         self.assertEqual(db_state(), before)
 
 
@@ -1348,7 +1253,7 @@ class ViewingZoneTests(SessionApiTestCase):
         self.assert_shown_in(self.shown_slot(PUBLIC), "Asia/Tokyo")
 
     def test_times_follow_the_users_profile_zone(self):
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
         for url in [
             PUBLIC,
@@ -1361,7 +1266,7 @@ class ViewingZoneTests(SessionApiTestCase):
                 self.assert_shown_in(self.shown_slot(url), "America/New_York")
 
     def test_the_x_timezone_header_beats_the_profile(self):
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
         slot = self.shown_slot(SESSIONS, HTTP_X_TIMEZONE="Asia/Dubai")
 
@@ -1369,7 +1274,7 @@ class ViewingZoneTests(SessionApiTestCase):
         self.assertTrue(slot["start"].endswith("+04:00"))
 
     def test_the_tz_parameter_beats_the_header_and_the_profile(self):
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
         slot = self.shown_slot(SESSIONS + "?tz=Asia/Tokyo", HTTP_X_TIMEZONE="Asia/Dubai")
 
@@ -1382,11 +1287,12 @@ class ViewingZoneTests(SessionApiTestCase):
         self.assert_shown_in(self.shown_slot(PUBLIC, HTTP_X_TIMEZONE="Asia/Dubai"), "Asia/Dubai")
 
     def test_an_unknown_zone_is_refused_on_the_instructor_endpoints(self):
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
 
         for url in [SESSIONS, INSTRUCTOR_LIST, detail_url(self.slot.session_id)]:
             with self.subTest(url=url):
-                self.assert_problem(
+                assert_problem(
+                    self,
                     self.client.get(url, {"tz": "Europe/Atlantis"}),
                     status.HTTP_400_BAD_REQUEST,
                     "invalid_timezone",
@@ -1449,7 +1355,7 @@ class HugeIdTests(SessionApiTestCase):
     HUGE = 10**20
 
     def test_a_session_id_too_large_for_the_database_is_not_found(self):
-        self.sign_in(InstructorFactory())
+        sign_in(self.client, InstructorFactory())
         for method, path in [
             ("get", f"{SESSIONS}{self.HUGE}/"),
             ("patch", f"{SESSIONS}{self.HUGE}/"),
@@ -1459,4 +1365,4 @@ class HugeIdTests(SessionApiTestCase):
             ("get", f"{PUBLIC}{self.HUGE}/"),
         ]:
             with self.subTest(method=method, path=path):
-                self.assert_problem(getattr(self.client, method)(path), 404, "not_found")
+                assert_problem(self, getattr(self.client, method)(path), 404, "not_found")

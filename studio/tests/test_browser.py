@@ -27,9 +27,10 @@ from playwright.sync_api import expect, sync_playwright
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import BookingStatus
-from bookings.tests.factories import add_slot, book, make_slot
+from bookings.tests.factories import add_slot, make_slot
 from sessions_app.models import Session
 from studio.env import env_bool
+from studio.testing import book
 
 logger = logging.getLogger(__name__)
 
@@ -230,9 +231,9 @@ class AdminSlotCancelTests(BrowserTestCase):
             capacity=20,
         )
         add_slot(kept.session, start=studio_time(4, 7), minutes=45, capacity=20)
-        booking = book(client, slot)
-        book(ClientFactory(), slot)
-        other = book(client, kept)
+        booking = book(slot, client)
+        book(slot, ClientFactory())
+        other = book(kept, client)
 
         self.admin_login(staff)
         page = self.page

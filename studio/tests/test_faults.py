@@ -35,13 +35,13 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import book, make_slot
+from bookings.tests.factories import make_slot
 from sessions_app import services as session_services
 from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot, TimetableRevision
+from studio.testing import PROBLEM_KEYS, assert_problem, book
 
 PROJECT = Path(__file__).resolve().parents[2]
-PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
 SERVER_SECRET = "fault-test-" + "Qm7Zt2Xc9Lp4Rv8Nw3Hb6Jd1Kf5Gs0Ty" * 2
 STARTUP_SECONDS = 30
 REQUEST_SECONDS = 20
@@ -262,15 +262,10 @@ class ProblemAssertions:
         self.assertEqual(set(body), PROBLEM_KEYS, label)
         self.assertEqual((body["status"], body["code"]), (503, "service_unavailable"), label)
         self.assertEqual(body["type"], "about:blank", label)
+        self.assertEqual(body["title"], "Service Unavailable", label)
         self.assertGreater(int(answer.headers.get("retry-after", "0")), 0, label)
         for leak in ("Traceback", "psycopg", "127.0.0.1", "connection"):
             self.assertNotIn(leak, answer.body.decode(), label)
-
-    def assert_problem(self, response, status: int, code: str) -> None:
-        self.assertEqual(response.status_code, status, response.content[:300])
-        body = response.json()
-        self.assertEqual(set(body), PROBLEM_KEYS)
-        self.assertEqual((body["status"], body["code"]), (status, code))
 
 
 def admin_login_form(server: Server) -> tuple[str, dict[str, str]]:
@@ -502,7 +497,7 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         self.other_slot = make_slot(
             instructor=self.instructor, start=now() + timedelta(days=3), capacity=4
         )
-        self.held = book(ClientFactory(), self.slot)
+        self.held = book(self.slot, ClientFactory())
         timetable_changed()
         self.api = APIClient()
 
@@ -533,7 +528,7 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         self.api.force_authenticate(self.client_user)
         with self.failing("bookings.services.timetable_changed"):
             response = self.api.post("/api/bookings/", {"time_slot": self.other_slot.pk})
-        self.assert_problem(response, 500, "server_error")
+        assert_problem(self, response, 500, "server_error")
         self.assertEqual(self.snapshot(), before)
 
     def test_booking_that_loses_the_database_half_way_answers_503_and_leaves_nothing(self):
@@ -541,7 +536,7 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         self.api.force_authenticate(self.client_user)
         with self.failing("bookings.services.timetable_changed", lose_connection_after):
             response = self.api.post("/api/bookings/", {"time_slot": self.other_slot.pk})
-        self.assert_problem(response, 503, "service_unavailable")
+        assert_problem(self, response, 503, "service_unavailable")
         self.assertIn("Retry-After", response.headers)
         self.assertEqual(self.snapshot(), before)
 
@@ -550,7 +545,7 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         self.api.force_authenticate(self.held.client)
         with self.failing("bookings.services.timetable_changed", find_connection_closed_after):
             response = self.api.post(f"/api/bookings/{self.held.pk}/cancel/")
-        self.assert_problem(response, 503, "service_unavailable")
+        assert_problem(self, response, 503, "service_unavailable")
         self.assertEqual(self.snapshot(), before)
 
     def test_cancel_that_fails_after_its_update_leaves_the_booking_confirmed(self):
@@ -558,7 +553,7 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         self.api.force_authenticate(self.held.client)
         with self.failing("bookings.services.timetable_changed"):
             response = self.api.post(f"/api/bookings/{self.held.pk}/cancel/")
-        self.assert_problem(response, 500, "server_error")
+        assert_problem(self, response, 500, "server_error")
         self.assertEqual(self.snapshot(), before)
         self.held.refresh_from_db()
         self.assertEqual(self.held.status, BookingStatus.CONFIRMED)
@@ -580,7 +575,7 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         }
         with self.failing("sessions_app.services.timetable_changed"):
             response = self.api.post("/api/sessions/", body, format="json")
-        self.assert_problem(response, 500, "server_error")
+        assert_problem(self, response, 500, "server_error")
         self.assertEqual(self.snapshot(), before)
 
     def test_session_update_that_fails_after_its_writes_leaves_session_and_slots_as_they_were(
@@ -616,12 +611,12 @@ class WriteRollbackTests(ProblemAssertions, TransactionTestCase):
         }
         with self.failing("sessions_app.services.timetable_changed"):
             response = self.api.patch(f"/api/sessions/{session.pk}/", body, format="json")
-        self.assert_problem(response, 500, "server_error")
+        assert_problem(self, response, 500, "server_error")
         self.assertEqual(self.snapshot(), before)
         self.assertTrue(TimeSlot.objects.filter(pk=extra.pk).exists())
 
     def test_slot_cancel_that_fails_after_its_writes_leaves_slot_and_bookings_as_they_were(self):
-        book(ClientFactory(), self.slot)
+        book(self.slot, ClientFactory())
         before = self.snapshot()
         target = "sessions_app.services.timetable_changed"
         with (
