@@ -9,9 +9,11 @@ lives here (or, for building rows, in an app's `tests/factories.py`).
 - `book(slot, client=None)`, `book_and_cancel(slot, client=None)`: bookings made
   through the booking services, so the slot's `booked` counter stays equal to
   its confirmed bookings.
-- Studio time, a snapshot of the timetable tables, thread races, the session
-  API's URLs and base test case, the admin's base test case, and start-up
-  runs of the settings in a fresh interpreter.
+- Then, section by section: studio time and a snapshot of the timetable's
+  rows; races between threads; the URLs, keys and base test cases of the
+  account, session and booking endpoints and of the session services; the
+  admin's base test case and form inputs; start-up runs of the production
+  settings in a fresh interpreter.
 """
 
 import os
@@ -32,6 +34,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import now
 from rest_framework import status as http
@@ -187,6 +190,77 @@ def race(count: int, work: Callable[[int, threading.Barrier], Any]) -> list[Any]
     return results
 
 
+# The account endpoints (API.md section 2).
+
+NEW_PASSWORD = "fresh-Word-456"
+USER_KEYS = {"id", "email", "name", "role", "timezone"}
+REGISTER = reverse("register")
+LOGIN = reverse("login")
+REFRESH = reverse("refresh-token")
+LOGOUT = reverse("logout")
+ME = reverse("me")
+PASSWORD_CHANGE = reverse("password-change")
+PASSWORD_RESET = reverse("password-reset")
+PASSWORD_RESET_CONFIRM = reverse("password-reset-confirm")
+
+
+class AccountApiTestCase(APITestCase):
+    """Clears the cache, so no test inherits another's throttle counts."""
+
+    def setUp(self):
+        cache.clear()
+
+    def assert_invalid(self, response, *fields: str) -> dict:
+        body = assert_problem(self, response, http.HTTP_400_BAD_REQUEST, "invalid")
+        for field in fields:
+            self.assertIn(field, body["errors"])
+            self.assertIsInstance(body["errors"][field], list)
+            self.assertTrue(all(isinstance(m, str) and m for m in body["errors"][field]))
+        return body
+
+    def assert_token_refused(self, refresh: str) -> None:
+        response = self.client.post(REFRESH, {"refresh": refresh})
+        assert_problem(self, response, http.HTTP_401_UNAUTHORIZED, "token_not_valid")
+
+    def login(self, email: str, password: str):
+        return self.client.post(LOGIN, {"email": email, "password": password})
+
+
+def register_body(**overrides) -> dict:
+    body = {
+        "email": "ana@example.com",
+        "password": PASSWORD,
+        "name": "Ana",
+        "role": "client",
+    }
+    body.update(overrides)
+    return body
+
+
+# The session services.
+
+
+def slot_item(start_hours: float, hours: float = 1, capacity: int = 10, **extra) -> dict:
+    """One item of a `time_slots` list that starts `start_hours` from now."""
+    start = hours_from_now(start_hours)
+    return {"start": start, "end": start + timedelta(hours=hours), "capacity": capacity, **extra}
+
+
+class SessionServiceTestCase(TestCase):
+    def assert_slot_errors(self, raised, expected_keys: list[set[str]]) -> list:
+        """The error of `raised` nests one dict per item, with these keys."""
+        errors = raised.exception.errors
+        self.assertEqual(raised.exception.code, "invalid")
+        self.assertEqual(set(errors), {"time_slots"})
+        items = errors["time_slots"]
+        self.assertEqual([set(item) for item in items], expected_keys, items)
+        for item in items:
+            for messages in item.values():
+                self.assertTrue(messages)
+                self.assertTrue(all(isinstance(m, str) and m for m in messages))
+        return items
+
+
 # The session endpoints (API.md section 3).
 
 SESSION_KEYS = {
@@ -281,6 +355,50 @@ class SessionApiTestCase(APITestCase):
         return items
 
 
+# The booking endpoints (API.md section 4).
+
+BOOKINGS = "/api/bookings/"
+BOOKING_KEYS = {"id", "status", "created_at", "cancelled_at", "time_slot", "session"}
+BOOKING_SESSION_KEYS = {"id", "title", "category", "instructor"}
+
+
+def booking_url(booking_id: int) -> str:
+    return f"{BOOKINGS}{booking_id}/"
+
+
+def booking_cancel_url(booking_id: int) -> str:
+    return f"{BOOKINGS}{booking_id}/cancel/"
+
+
+def from_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class BookingApiTestCase(APITestCase):
+    def setUp(self):
+        self.me = ClientFactory()
+        sign_in(self.client, self.me)
+
+    def assert_invalid(self, response, field: str) -> dict:
+        body = assert_problem(self, response, http.HTTP_400_BAD_REQUEST, "invalid")
+        self.assertIn(field, body["errors"], body)
+        self.assertIsInstance(body["errors"][field], list)
+        self.assertTrue(all(isinstance(m, str) and m for m in body["errors"][field]))
+        return body
+
+    def post_booking(self, slot_id, **extra):
+        return self.client.post(BOOKINGS, {"time_slot": slot_id}, format="json", **extra)
+
+    def ids(self, response) -> list[int]:
+        self.assertEqual(response.status_code, http.HTTP_200_OK, response.content)
+        return [item["id"] for item in response.json()["results"]]
+
+    def state(self) -> tuple:
+        bookings = tuple(Booking.objects.order_by("pk").values_list("pk", "status", "cancelled_at"))
+        counters = tuple(TimeSlot.objects.order_by("pk").values_list("pk", "booked"))
+        return bookings, counters
+
+
 # The admin, used by a superuser.
 
 
@@ -330,6 +448,18 @@ class AdminTestCase(TestCase):
         with self.assertNumQueries(len(queries)):
             response = self.client.get(url)
         self.assertEqual(rows(response), many)
+
+
+# The admin's change lists and forms of sessions and time slots.
+
+SESSIONS_URL = "/admin/sessions_app/session/"
+SLOTS_URL = "/admin/sessions_app/timeslot/"
+
+
+def admin_inputs(value: datetime, prefix: str) -> dict[str, str]:
+    """The admin's date and time inputs for `value`, on the studio's clocks."""
+    local = value.astimezone(IST)
+    return {f"{prefix}_0": local.date().isoformat(), f"{prefix}_1": local.strftime("%H:%M:%S")}
 
 
 # Start-up configuration, in a fresh interpreter with a chosen environment.

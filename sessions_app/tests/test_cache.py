@@ -15,9 +15,7 @@ from bookings.services import booking_create
 from sessions_app import cache as timetable_cache
 from sessions_app import services
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import sign_in
-
-PUBLIC = "/api/public/sessions/"
+from studio.testing import PUBLIC, sign_in
 
 
 def signed_in(user) -> APIClient:

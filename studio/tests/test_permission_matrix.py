@@ -38,7 +38,7 @@ from bookings.models import Booking
 from bookings.tests.factories import add_slot, make_slot
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import assert_problem, book
+from studio.testing import NEW_PASSWORD, assert_problem, book
 
 ACTORS = ("anonymous", "client", "other client", "instructor", "owner", "staff")
 # HEAD is checked too, always with the status of GET.
@@ -198,7 +198,6 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
 }
-NEW_PASSWORD = "fresh-Word-456"
 
 
 def db_state() -> tuple:
