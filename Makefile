@@ -25,7 +25,7 @@ run: install
 	$(BIN)/python manage.py runserver $(ADDRESS)
 
 test: install
-	$(BIN)/python manage.py test --noinput
+	$(BIN)/python manage.py test --settings=studio.settings_test --noinput
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ Everything that differs between machines is read from the environment (see the
 README's table of variables); the defaults are safe for development.
 """
 
-import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -16,13 +15,11 @@ from studio.env import ConfigError, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-RUNNING_TESTS = len(sys.argv) > 1 and sys.argv[1] == "test"
-
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or RUNNING_TESTS:
+    if DEBUG:
         SECRET_KEY = "development-only-key-never-used-when-debug-is-off-0123456789"
     else:
         raise ConfigError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
@@ -31,7 +28,7 @@ if not SECRET_KEY:
 # standing, and a leaked token key cannot forge sessions or reset links.
 JWT_SIGNING_KEY = env_str("STUDIO_JWT_SIGNING_KEY")
 if not JWT_SIGNING_KEY:
-    if DEBUG or RUNNING_TESTS:
+    if DEBUG:
         JWT_SIGNING_KEY = "development-only-jwt-key-never-used-when-debug-is-off-0123456789"
     else:
         raise ConfigError("STUDIO_JWT_SIGNING_KEY must be set when DJANGO_DEBUG is off.")
@@ -181,12 +178,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if RUNNING_TESTS:
-    # Fast hashing keeps the suite quick; the demo data's PBKDF2 hashes still verify.
-    PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    ]
 
 # Time: the studio's zone is where naive input is read and the admin shows times.
 TIME_ZONE = env_str("STUDIO_TIME_ZONE", "Asia/Kolkata")
@@ -211,7 +202,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# Email: printed to the console unless an SMTP server is configured.
+# Email: handed to the backend DJANGO_EMAIL_BACKEND names; by default Django's
+# console backend, which prints each message instead of sending it. The host,
+# port, user and TLS settings below are read by the SMTP backend.
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
@@ -242,15 +235,11 @@ if NUM_PROXIES:
 CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 
-# The suite signs in far more often than a person; its own throttle tests
-# set the rate they test.
-STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "1000/min" if RUNNING_TESTS else "20/min")
+# Register, login and password-reset requests per client address.
+STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "20/min")
 # How long a public timetable answer may be cached; every write that changes
-# the timetable makes the cached answers stale at once. The suite turns the
-# cache on in the tests that are about it.
-STUDIO_TIMETABLE_CACHE_SECONDS = env_int(
-    "STUDIO_TIMETABLE_CACHE_SECONDS", 0 if RUNNING_TESTS else 300
-)
+# the timetable makes the cached answers stale at once.
+STUDIO_TIMETABLE_CACHE_SECONDS = env_int("STUDIO_TIMETABLE_CACHE_SECONDS", 300)
 STUDIO_PASSWORD_RESET_URL = env_str(
     "STUDIO_PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password/?uid={uid}&token={token}"
 )
@@ -316,4 +305,5 @@ LOGGING = {
     },
 }
 
+# The suite runs only under studio.settings_test, which the runner checks.
 TEST_RUNNER = "studio.test_runner.StudioTestRunner"

@@ -1,10 +1,24 @@
 from unittest.suite import _ErrorHolder
 
+from django.conf import settings
 from django.test.runner import DiscoverRunner
+
+TEST_SETTINGS = "studio.settings_test"
 
 
 class StudioTestRunner(DiscoverRunner):
-    """Django's runner, closing with one plain summary line that CI logs can read."""
+    """Django's runner, closing with one plain summary line that CI logs can read.
+
+    It runs the suite only under the test settings (studio.settings_test) and
+    stops with one line saying how to run it under any other settings module."""
+
+    def run_tests(self, *args, **kwargs):
+        if settings.SETTINGS_MODULE != TEST_SETTINGS:
+            raise SystemExit(
+                f"studio: the tests run with their own settings, not {settings.SETTINGS_MODULE}: "
+                f"run `make test` or `python manage.py test --settings={TEST_SETTINGS}`."
+            )
+        return super().run_tests(*args, **kwargs)
 
     def suite_result(self, suite, result, **kwargs):
         self.log(summary_line(result))

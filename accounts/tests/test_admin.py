@@ -4,7 +4,7 @@ from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from sessions_app.tests.factories import SessionFactory
-from sessions_app.tests.test_admin import AdminTestCase, column
+from studio.testing import AdminTestCase, assert_problem, column
 
 CHANGELIST = "/admin/accounts/user/"
 
@@ -105,8 +105,7 @@ class UserAdminTests(TestCase):
         refused = self.client.post(
             "/api/refresh-token/", {"refresh": refresh}, content_type="application/json"
         )
-        self.assertEqual(refused.status_code, 401)
-        self.assertEqual(refused.json()["code"], "token_not_valid")
+        assert_problem(self, refused, 401, "token_not_valid")
 
 
 class UserChangelistTests(AdminTestCase):

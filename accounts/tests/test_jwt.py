@@ -9,6 +9,7 @@ from rest_framework.test import APITestCase
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import ClientFactory
+from studio.testing import assert_problem
 
 
 def b64(data: dict) -> str:
@@ -26,8 +27,7 @@ class JwtHardeningTests(APITestCase):
 
     def assert_refused(self, token: str) -> None:
         response = self.get_me(token)
-        self.assertEqual(response.status_code, 401, response.content)
-        self.assertEqual(response.json()["code"], "token_not_valid")
+        assert_problem(self, response, 401, "token_not_valid")
 
     def test_a_token_from_the_project_is_accepted(self):
         token = jwt.encode(self.claims, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")

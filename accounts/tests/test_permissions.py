@@ -12,8 +12,7 @@ from rest_framework.test import APITestCase
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
-
-NEW_PASSWORD = "fresh-Word-456"
+from studio.testing import NEW_PASSWORD, assert_problem, sign_in
 
 
 class EndpointPermissionTests(APITestCase):
@@ -23,25 +22,20 @@ class EndpointPermissionTests(APITestCase):
         cache.clear()
         self.users = {"client": ClientFactory(), "instructor": InstructorFactory()}
 
-    def sign_in(self, who: str) -> User | None:
+    def sign_in_as(self, who: str) -> User | None:
         """Signs `who` in on the test client; the user, or None for anonymous."""
-        self.client.credentials()
-        if who == "anonymous":
-            return None
-        user = self.users[who]
-        access = services.tokens_for(user)["access"]
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        user = None if who == "anonymous" else self.users[who]
+        sign_in(self.client, user)
         return user
 
     def assert_not_authenticated(self, response) -> None:
-        self.assertEqual(response.status_code, status.HTTP_401_UNAUTHORIZED, response.content)
-        self.assertEqual(response.json()["code"], "not_authenticated")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
 
     # Protected endpoints: anonymous is refused, both roles succeed.
 
     def test_anonymous_cannot_log_out(self):
         refresh = services.tokens_for(self.users["client"])["refresh"]
-        self.sign_in("anonymous")
+        self.sign_in_as("anonymous")
 
         response = self.client.post(reverse("logout"), {"refresh": refresh})
 
@@ -54,7 +48,7 @@ class EndpointPermissionTests(APITestCase):
     def test_client_and_instructor_can_log_out(self):
         for who in ["client", "instructor"]:
             with self.subTest(who=who):
-                user = self.sign_in(who)
+                user = self.sign_in_as(who)
                 refresh = services.tokens_for(user)["refresh"]
 
                 response = self.client.post(reverse("logout"), {"refresh": refresh})
@@ -62,14 +56,14 @@ class EndpointPermissionTests(APITestCase):
                 self.assertEqual(response.status_code, status.HTTP_204_NO_CONTENT)
 
     def test_anonymous_cannot_read_me(self):
-        self.sign_in("anonymous")
+        self.sign_in_as("anonymous")
 
         self.assert_not_authenticated(self.client.get(reverse("me")))
 
     def test_client_and_instructor_can_read_me(self):
         for who in ["client", "instructor"]:
             with self.subTest(who=who):
-                user = self.sign_in(who)
+                user = self.sign_in_as(who)
 
                 response = self.client.get(reverse("me"))
 
@@ -78,7 +72,7 @@ class EndpointPermissionTests(APITestCase):
                 self.assertEqual(response.json()["role"], who)
 
     def test_anonymous_cannot_patch_me(self):
-        self.sign_in("anonymous")
+        self.sign_in_as("anonymous")
 
         response = self.client.patch(reverse("me"), {"name": "Nobody"})
 
@@ -88,7 +82,7 @@ class EndpointPermissionTests(APITestCase):
     def test_client_and_instructor_can_patch_me(self):
         for who in ["client", "instructor"]:
             with self.subTest(who=who):
-                user = self.sign_in(who)
+                user = self.sign_in_as(who)
 
                 response = self.client.patch(reverse("me"), {"name": f"New {who}"})
 
@@ -97,12 +91,12 @@ class EndpointPermissionTests(APITestCase):
                 self.assertEqual(user.name, f"New {who}")
 
     def test_anonymous_cannot_put_me(self):
-        self.sign_in("anonymous")
+        self.sign_in_as("anonymous")
 
         self.assert_not_authenticated(self.client.put(reverse("me"), {"name": "Nobody"}))
 
     def test_anonymous_cannot_change_a_password(self):
-        self.sign_in("anonymous")
+        self.sign_in_as("anonymous")
 
         response = self.client.post(
             reverse("password-change"), {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
@@ -113,7 +107,7 @@ class EndpointPermissionTests(APITestCase):
     def test_client_and_instructor_can_change_their_password(self):
         for who in ["client", "instructor"]:
             with self.subTest(who=who):
-                user = self.sign_in(who)
+                user = self.sign_in_as(who)
 
                 response = self.client.post(
                     reverse("password-change"),
@@ -129,7 +123,7 @@ class EndpointPermissionTests(APITestCase):
     def test_anyone_can_register(self):
         for who in ["anonymous", "client", "instructor"]:
             with self.subTest(who=who):
-                self.sign_in(who)
+                self.sign_in_as(who)
 
                 response = self.client.post(
                     reverse("register"),
@@ -146,7 +140,7 @@ class EndpointPermissionTests(APITestCase):
     def test_anyone_can_log_in(self):
         for who in ["anonymous", "client", "instructor"]:
             with self.subTest(who=who):
-                self.sign_in(who)
+                self.sign_in_as(who)
 
                 response = self.client.post(
                     reverse("login"),
@@ -159,7 +153,7 @@ class EndpointPermissionTests(APITestCase):
     def test_anyone_can_refresh_a_token(self):
         for who in ["anonymous", "client", "instructor"]:
             with self.subTest(who=who):
-                self.sign_in(who)
+                self.sign_in_as(who)
                 refresh = services.tokens_for(self.users["client"])["refresh"]
 
                 response = self.client.post(reverse("refresh-token"), {"refresh": refresh})
@@ -169,7 +163,7 @@ class EndpointPermissionTests(APITestCase):
     def test_anyone_can_ask_for_a_password_reset(self):
         for who in ["anonymous", "client", "instructor"]:
             with self.subTest(who=who):
-                self.sign_in(who)
+                self.sign_in_as(who)
 
                 response = self.client.post(
                     reverse("password-reset"), {"email": self.users["client"].email}
@@ -180,7 +174,7 @@ class EndpointPermissionTests(APITestCase):
     def test_anyone_can_confirm_a_password_reset(self):
         for who in ["anonymous", "client", "instructor"]:
             with self.subTest(who=who):
-                self.sign_in(who)
+                self.sign_in_as(who)
                 target = ClientFactory()
 
                 response = self.client.post(

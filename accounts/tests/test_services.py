@@ -17,8 +17,7 @@ from studio.errors import (
     TokenNotValidError,
     ValidationFailedError,
 )
-
-NEW_PASSWORD = "fresh-Word-456"
+from studio.testing import NEW_PASSWORD
 
 
 def _uid(user: User) -> str:

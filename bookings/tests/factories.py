@@ -1,18 +1,51 @@
-"""Helpers for booking tests: slots made through the ORM, bookings through the service.
+"""Factories for bookings, and the slots booking tests start from.
 
-Bookings are always made with `bookings.services.booking_create`, so each
-slot's `booked` counter stays equal to its confirmed bookings.
+Slots are written through the ORM; bookings are always made with
+`bookings.services.booking_create` (BookingFactory, or `studio.testing.book`),
+so each slot's `booked` counter stays equal to its confirmed bookings.
 """
 
 from datetime import datetime, timedelta
 
+import factory
 from django.utils.timezone import now
 
 from accounts.models import User
-from accounts.tests.factories import InstructorFactory
+from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services
 from bookings.models import Booking
 from sessions_app.models import Category, Session, TimeSlot
+from sessions_app.tests.factories import TimeSlotFactory
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A confirmed booking of a new client on a new slot, unless told.
+
+    It books through `bookings.services.booking_create`, never by inserting the
+    row, so the booking rules apply and the slot's `booked` counter counts it;
+    `cancelled=True` then cancels it through `booking_cancel`, freeing the seat.
+    The slot passed in is refreshed from the database afterwards.
+    """
+
+    class Meta:
+        model = Booking
+
+    client = factory.SubFactory(ClientFactory)
+    time_slot = factory.SubFactory(TimeSlotFactory)
+
+    @classmethod
+    def _create(cls, model_class, *, client, time_slot, cancelled=False, **fields):
+        if fields:
+            raise TypeError(f"BookingFactory sets only client and time_slot, not {sorted(fields)}")
+        booking = services.booking_create(client=client, time_slot_id=time_slot.pk)
+        if cancelled:
+            booking = services.booking_cancel(booking=booking)
+        time_slot.refresh_from_db()
+        return booking
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        raise TypeError("BookingFactory only creates: a booking exists only through the service")
 
 
 def make_slot(
@@ -44,13 +77,6 @@ def add_slot(
     return TimeSlot.objects.create(
         session=session, start=start, end=start + timedelta(minutes=minutes), capacity=capacity
     )
-
-
-def book(client: User, slot: TimeSlot) -> Booking:
-    """Books `slot` for `client` through the service and refreshes the slot."""
-    booking = services.booking_create(client=client, time_slot_id=slot.pk)
-    slot.refresh_from_db()
-    return booking
 
 
 def move_to_past(slot: TimeSlot, *, ago: timedelta = timedelta(minutes=5)) -> TimeSlot:

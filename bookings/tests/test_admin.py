@@ -7,9 +7,8 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import book, make_slot
-from sessions_app.tests.test_admin import AdminTestCase, column, shown
-from sessions_app.tests.test_views import ist
+from bookings.tests.factories import make_slot
+from studio.testing import AdminTestCase, book, column, ist, shown
 
 CHANGELIST = "/admin/bookings/booking/"
 
@@ -19,8 +18,8 @@ class BookingAdminTests(AdminTestCase):
         super().setUp()
         self.ana = ClientFactory(email="ana.lopez@example.com")
         self.bob = ClientFactory(email="bob.stone@example.com")
-        self.kept = book(self.ana, make_slot(title="Power Spin"))
-        self.dropped = services.booking_cancel(booking=book(self.bob, make_slot(title="Zumba")))
+        self.kept = book(make_slot(title="Power Spin"), self.ana)
+        self.dropped = services.booking_cancel(booking=book(make_slot(title="Zumba"), self.bob))
 
     def test_changelist_loads_for_a_superuser_with_every_booking(self):
         response = self.client.get(CHANGELIST)
@@ -97,7 +96,7 @@ class BookingAdminTests(AdminTestCase):
 class BookingChangelistTests(AdminTestCase):
     def test_changelist_shows_client_session_slot_start_status_and_created(self):
         slot = make_slot(title="Power Spin", start=ist(2, 7, 30))
-        booking = book(ClientFactory(email="ana.lopez@example.com"), slot)
+        booking = book(slot, ClientFactory(email="ana.lopez@example.com"))
 
         response = self.client.get(CHANGELIST)
 
@@ -112,7 +111,7 @@ class BookingChangelistTests(AdminTestCase):
 
         def add_booking():
             slot = make_slot(start=now() + timedelta(hours=next(hours)))
-            book(ClientFactory(), slot)
+            book(slot, ClientFactory())
 
         self.assert_queries_do_not_grow(CHANGELIST, add_booking)
 
@@ -121,6 +120,6 @@ class BookingChangelistTests(AdminTestCase):
 
         def add_booking():
             slot = make_slot(title="Power Spin", start=now() + timedelta(hours=next(hours)))
-            services.booking_cancel(booking=book(ClientFactory(), slot))
+            services.booking_cancel(booking=book(slot, ClientFactory()))
 
         self.assert_queries_do_not_grow(f"{CHANGELIST}?status__exact=cancelled&q=spin", add_booking)

@@ -5,10 +5,8 @@ transactions and a busy timeout) and on PostgreSQL (row locks).
 """
 
 import random
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -31,33 +29,7 @@ from studio.errors import (
     StudioError,
     TimeConflictError,
 )
-
-THREAD_TIMEOUT = 30
-
-
-def race(count: int, work: Callable[[int, threading.Barrier], Any]) -> list[Any]:
-    """Runs `work(index, barrier)` in `count` threads and returns what each returned,
-    or the exception it raised. Each thread closes its own connection."""
-    barrier = threading.Barrier(count, timeout=THREAD_TIMEOUT)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            results[index] = work(index, barrier)
-        except BaseException as exc:  # handed to the test, which reports it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    alive = [thread.name for thread in threads if thread.is_alive()]
-    if alive:
-        raise AssertionError(f"threads still running after {THREAD_TIMEOUT} s: {alive}")
-    return results
+from studio.testing import race
 
 
 def outcome(result: Any) -> str:

@@ -5,12 +5,11 @@ from datetime import timedelta
 from rest_framework import status
 from rest_framework.test import APITestCase
 
-from accounts import services as account_services
-from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import book, make_slot
+from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
+from studio.testing import assert_problem, book, sign_in
 
 BOOKINGS = "/api/bookings/"
 
@@ -21,7 +20,7 @@ class BookingPermissionTests(APITestCase):
         self.owner = ClientFactory()
         self.other = ClientFactory()
         self.slot = make_slot(instructor=self.instructor, capacity=5)
-        self.booking = book(self.owner, self.slot)
+        self.booking = book(self.slot, self.owner)
         self.free_slot = make_slot(start=self.slot.start + timedelta(days=1), capacity=5)
 
     def endpoints(self) -> dict:
@@ -37,31 +36,19 @@ class BookingPermissionTests(APITestCase):
             "delete": lambda: self.client.delete(f"{BOOKINGS}{pk}/"),
         }
 
-    def sign_in(self, user: User | None) -> None:
-        self.client.credentials()
-        if user is not None:
-            access = account_services.tokens_for(user)["access"]
-            self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-
     def state(self) -> tuple:
         bookings = tuple(Booking.objects.order_by("pk").values_list("pk", "status", "cancelled_at"))
         counters = tuple(TimeSlot.objects.order_by("pk").values_list("pk", "booked"))
         return bookings, counters
 
-    def assert_code(self, response, status_code: int, code: str) -> None:
-        self.assertEqual(response.status_code, status_code, response.content)
-        body = response.json()
-        self.assertEqual(body["code"], code, body)
-        self.assertEqual(body["status"], status_code)
-
     def test_anonymous_gets_not_authenticated_on_every_endpoint(self):
-        self.sign_in(None)
+        sign_in(self.client, None)
         before = self.state()
         for name, call in self.endpoints().items():
             with self.subTest(name):
                 response = call()
 
-                self.assert_code(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+                assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
                 self.assertIn("Bearer", response.get("WWW-Authenticate", ""))
         self.assertEqual(self.state(), before)
 
@@ -70,46 +57,48 @@ class BookingPermissionTests(APITestCase):
         before = self.state()
         for name, call in self.endpoints().items():
             with self.subTest(name):
-                self.assert_code(call(), status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+                assert_problem(self, call(), status.HTTP_401_UNAUTHORIZED, "token_not_valid")
         self.assertEqual(self.state(), before)
 
     def test_instructor_gets_permission_denied_on_every_endpoint(self):
-        self.sign_in(self.instructor)  # teaches the booked slot, and still may not touch it
+        sign_in(self.client, self.instructor)  # teaches the booked slot, and still may not touch it
         before = self.state()
         for name, call in self.endpoints().items():
             with self.subTest(name):
-                self.assert_code(call(), status.HTTP_403_FORBIDDEN, "permission_denied")
+                assert_problem(self, call(), status.HTTP_403_FORBIDDEN, "permission_denied")
         self.assertEqual(self.state(), before)
 
     def test_instructor_is_refused_before_the_body_is_checked(self):
-        self.sign_in(InstructorFactory())
+        sign_in(self.client, InstructorFactory())
 
         for body in [{}, {"time_slot": "abc"}, {"time_slot": 987654}]:
             with self.subTest(body=body):
                 response = self.client.post(BOOKINGS, body, format="json")
 
-                self.assert_code(response, status.HTTP_403_FORBIDDEN, "permission_denied")
+                assert_problem(self, response, status.HTTP_403_FORBIDDEN, "permission_denied")
 
     def test_anonymous_is_refused_before_the_body_is_checked(self):
-        self.sign_in(None)
+        sign_in(self.client, None)
 
         response = self.client.post(BOOKINGS, {}, format="json")
 
-        self.assert_code(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+        assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
 
     def test_another_client_gets_not_found_on_someone_elses_booking(self):
-        self.sign_in(self.other)
+        sign_in(self.client, self.other)
         before = self.state()
         for name in ("detail", "cancel", "delete"):
             with self.subTest(name):
-                self.assert_code(self.endpoints()[name](), status.HTTP_404_NOT_FOUND, "not_found")
+                assert_problem(
+                    self, self.endpoints()[name](), status.HTTP_404_NOT_FOUND, "not_found"
+                )
         self.assertEqual(self.state(), before)
         self.booking.refresh_from_db()
         self.assertEqual(self.booking.status, BookingStatus.CONFIRMED)
         self.assertIsNone(self.booking.cancelled_at)
 
     def test_another_client_does_not_see_someone_elses_booking_in_the_list(self):
-        self.sign_in(self.other)
+        sign_in(self.client, self.other)
 
         response = self.endpoints()["list"]()
 
@@ -117,7 +106,7 @@ class BookingPermissionTests(APITestCase):
         self.assertEqual(response.json()["count"], 0)
 
     def test_another_client_books_for_themselves_only(self):
-        self.sign_in(self.other)
+        sign_in(self.client, self.other)
 
         response = self.endpoints()["create"]()
 
@@ -125,7 +114,7 @@ class BookingPermissionTests(APITestCase):
         self.assertEqual(Booking.objects.get(pk=response.json()["id"]).client, self.other)
 
     def test_owning_client_succeeds_on_every_endpoint(self):
-        self.sign_in(self.owner)
+        sign_in(self.client, self.owner)
         expected = {
             "list": status.HTTP_200_OK,
             "create": status.HTTP_201_CREATED,
@@ -144,7 +133,7 @@ class BookingPermissionTests(APITestCase):
         self.assertEqual(self.booking.status, BookingStatus.CANCELLED)
 
     def test_owning_client_sees_their_booking_in_the_list(self):
-        self.sign_in(self.owner)
+        sign_in(self.client, self.owner)
 
         response = self.client.get(BOOKINGS)
 

@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import now
 from rest_framework.test import APITestCase
 
-from accounts import services as account_services
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import book, make_slot, move_to_past
+from bookings.tests.factories import make_slot, move_to_past
+from studio.testing import book, sign_in
 
 MANY = 30
 
@@ -19,8 +19,7 @@ class BookingQueryCountTests(APITestCase):
     def setUp(self):
         cache.clear()
         self.client_user = ClientFactory()
-        access = account_services.tokens_for(self.client_user)["access"]
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        sign_in(self.client, self.client_user)
         self.made = 0
 
     def add_bookings(self, count: int) -> list:
@@ -29,7 +28,7 @@ class BookingQueryCountTests(APITestCase):
         for _ in range(count):
             self.made += 1
             slot = make_slot(start=now() + timedelta(days=self.made))
-            bookings.append(book(self.client_user, slot))
+            bookings.append(book(slot, self.client_user))
             if self.made % 3 == 0:
                 move_to_past(slot, ago=timedelta(days=self.made))
         return bookings

@@ -7,7 +7,7 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import add_slot, book, make_slot, move_to_past
+from bookings.tests.factories import add_slot, make_slot, move_to_past
 from sessions_app.models import TimeSlot
 from sessions_app.services import time_slot_cancel
 from studio.errors import (
@@ -20,6 +20,7 @@ from studio.errors import (
     TimeConflictError,
     ValidationFailedError,
 )
+from studio.testing import book
 
 
 class BookingServiceTestCase(TestCase):
@@ -46,7 +47,7 @@ class BookingServiceTestCase(TestCase):
             slot.refresh_from_db()
             if slot.is_full:
                 return
-            book(ClientFactory(), slot)
+            book(slot, ClientFactory())
 
 
 class BookingCreateTests(BookingServiceTestCase):
@@ -68,7 +69,7 @@ class BookingCreateTests(BookingServiceTestCase):
         slot = make_slot(capacity=5)
 
         for _ in range(3):
-            book(ClientFactory(), slot)
+            book(slot, ClientFactory())
 
         slot.refresh_from_db()
         self.assertEqual(slot.booked, 3)
@@ -76,9 +77,9 @@ class BookingCreateTests(BookingServiceTestCase):
 
     def test_booking_create_takes_the_last_seat(self):
         slot = make_slot(capacity=2)
-        book(ClientFactory(), slot)
+        book(slot, ClientFactory())
 
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         slot.refresh_from_db()
         self.assertEqual(slot.booked, 2)
@@ -122,7 +123,7 @@ class BookingCreateTests(BookingServiceTestCase):
 
     def test_booking_create_rejects_a_second_booking_of_the_same_slot(self):
         slot = make_slot()
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         error = self.assert_refused(AlreadyBookedError, slot_id=slot.pk)
 
@@ -134,7 +135,7 @@ class BookingCreateTests(BookingServiceTestCase):
         start = now() + timedelta(days=2)
         booked = make_slot(start=start, minutes=60, title="Spin")
         overlapping = make_slot(start=start + timedelta(minutes=30), minutes=60)
-        book(self.client_user, booked)
+        book(booked, self.client_user)
 
         error = self.assert_refused(TimeConflictError, slot_id=overlapping.pk)
 
@@ -143,7 +144,7 @@ class BookingCreateTests(BookingServiceTestCase):
 
     def test_booking_create_rejects_a_slot_inside_a_confirmed_booking(self):
         start = now() + timedelta(days=2)
-        book(self.client_user, make_slot(start=start, minutes=120))
+        book(make_slot(start=start, minutes=120), self.client_user)
         inner = make_slot(start=start + timedelta(minutes=30), minutes=30)
 
         self.assert_refused(TimeConflictError, slot_id=inner.pk)
@@ -152,13 +153,13 @@ class BookingCreateTests(BookingServiceTestCase):
         start = now() + timedelta(days=2)
         first = make_slot(start=start, minutes=90)
         second = add_slot(first.session, start=start + timedelta(minutes=60), minutes=60)
-        book(self.client_user, first)
+        book(first, self.client_user)
 
         self.assert_refused(TimeConflictError, slot_id=second.pk)
 
     def test_booking_create_rejects_a_slot_overlapping_a_booking_in_progress(self):
         running = make_slot(start=now() + timedelta(minutes=5), minutes=120)
-        book(self.client_user, running)
+        book(running, self.client_user)
         move_to_past(running, ago=timedelta(minutes=30))
         later = make_slot(start=now() + timedelta(minutes=30), minutes=30)
 
@@ -169,10 +170,10 @@ class BookingCreateTests(BookingServiceTestCase):
         first = make_slot(start=start, minutes=60)
         before = make_slot(start=start - timedelta(minutes=60), minutes=60)
         after = make_slot(start=start + timedelta(minutes=60), minutes=60)
-        book(self.client_user, first)
+        book(first, self.client_user)
 
-        book(self.client_user, before)
-        book(self.client_user, after)
+        book(before, self.client_user)
+        book(after, self.client_user)
 
         self.assertEqual(Booking.objects.for_client(self.client_user).confirmed().count(), 3)
 
@@ -180,9 +181,9 @@ class BookingCreateTests(BookingServiceTestCase):
         start = now() + timedelta(days=2)
         first = make_slot(start=start, minutes=60)
         overlapping = make_slot(start=start + timedelta(minutes=15), minutes=60)
-        services.booking_cancel(booking=book(self.client_user, first))
+        services.booking_cancel(booking=book(first, self.client_user))
 
-        booking = book(self.client_user, overlapping)
+        booking = book(overlapping, self.client_user)
 
         self.assertEqual(booking.status, BookingStatus.CONFIRMED)
 
@@ -190,10 +191,10 @@ class BookingCreateTests(BookingServiceTestCase):
         start = now() + timedelta(days=2)
         first = make_slot(start=start, minutes=60)
         overlapping = make_slot(start=start, minutes=60)
-        book(self.client_user, first)
+        book(first, self.client_user)
         time_slot_cancel(time_slot=first)
 
-        booking = book(self.client_user, overlapping)
+        booking = book(overlapping, self.client_user)
 
         self.assertEqual(booking.status, BookingStatus.CONFIRMED)
 
@@ -201,9 +202,9 @@ class BookingCreateTests(BookingServiceTestCase):
         start = now() + timedelta(days=2)
         first = make_slot(start=start, minutes=60)
         overlapping = make_slot(start=start, minutes=60)
-        book(ClientFactory(), first)
+        book(first, ClientFactory())
 
-        booking = book(self.client_user, overlapping)
+        booking = book(overlapping, self.client_user)
 
         self.assertEqual(booking.status, BookingStatus.CONFIRMED)
 
@@ -219,9 +220,9 @@ class BookingCreateTests(BookingServiceTestCase):
 
     def test_booking_create_counts_a_cancelled_seat_as_free(self):
         slot = make_slot(capacity=1)
-        services.booking_cancel(booking=book(ClientFactory(), slot))
+        services.booking_cancel(booking=book(slot, ClientFactory()))
 
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         slot.refresh_from_db()
         self.assertEqual(slot.booked, 1)
@@ -246,21 +247,21 @@ class BookingCreateOrderTests(BookingServiceTestCase):
 
     def test_cancelled_wins_over_already_booked(self):
         slot = make_slot()
-        book(self.client_user, slot)
+        book(slot, self.client_user)
         TimeSlot.objects.filter(pk=slot.pk).update(is_cancelled=True, cancelled_at=now())
 
         self.assert_refused(SlotCancelledError, slot_id=slot.pk)
 
     def test_expired_wins_over_already_booked_and_full(self):
         slot = make_slot(capacity=1)
-        book(self.client_user, slot)
+        book(slot, self.client_user)
         move_to_past(slot)
 
         self.assert_refused(SlotExpiredError, slot_id=slot.pk)
 
     def test_expired_wins_over_time_conflict(self):
         start = now() + timedelta(minutes=5)
-        book(self.client_user, make_slot(start=start, minutes=120))
+        book(make_slot(start=start, minutes=120), self.client_user)
         started = make_slot(start=start, minutes=60)
         move_to_past(started, ago=timedelta(minutes=1))
         TimeSlot.objects.filter(pk=started.pk).update(end=now() + timedelta(hours=1))
@@ -269,13 +270,13 @@ class BookingCreateOrderTests(BookingServiceTestCase):
 
     def test_already_booked_wins_over_full(self):
         slot = make_slot(capacity=1)
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         self.assert_refused(AlreadyBookedError, slot_id=slot.pk)
 
     def test_time_conflict_wins_over_full(self):
         start = now() + timedelta(days=1)
-        book(self.client_user, make_slot(start=start))
+        book(make_slot(start=start), self.client_user)
         full = make_slot(start=start, capacity=1)
         self.fill(full)
 
@@ -285,10 +286,10 @@ class BookingCreateOrderTests(BookingServiceTestCase):
 class BookingConstraintTests(BookingServiceTestCase):
     def test_client_can_book_a_slot_again_after_cancelling_it(self):
         slot = make_slot(capacity=2)
-        first = book(self.client_user, slot)
+        first = book(slot, self.client_user)
         services.booking_cancel(booking=first)
 
-        second = book(self.client_user, slot)
+        second = book(slot, self.client_user)
 
         self.assertNotEqual(first.pk, second.pk)
         first.refresh_from_db()
@@ -299,14 +300,14 @@ class BookingConstraintTests(BookingServiceTestCase):
     def test_cancelled_bookings_on_one_slot_can_pile_up(self):
         slot = make_slot()
         for _ in range(3):
-            services.booking_cancel(booking=book(self.client_user, slot))
+            services.booking_cancel(booking=book(slot, self.client_user))
 
         self.assertEqual(Booking.objects.filter(time_slot=slot).count(), 3)
         self.assertEqual(Booking.objects.filter(time_slot=slot).confirmed().count(), 0)
 
     def test_database_refuses_a_second_confirmed_booking_for_the_same_client_and_slot(self):
         slot = make_slot()
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         with self.assertRaises(IntegrityError), transaction.atomic():
             Booking.objects.create(client=self.client_user, time_slot=slot)
@@ -315,7 +316,7 @@ class BookingConstraintTests(BookingServiceTestCase):
 
     def test_database_accepts_a_cancelled_booking_next_to_a_confirmed_one(self):
         slot = make_slot()
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         Booking.objects.create(
             client=self.client_user,
@@ -345,7 +346,7 @@ class BookingConstraintTests(BookingServiceTestCase):
 class BookingCancelTests(BookingServiceTestCase):
     def test_booking_cancel_marks_the_booking_cancelled_and_frees_the_seat(self):
         slot = make_slot(capacity=2)
-        booking = book(self.client_user, slot)
+        booking = book(slot, self.client_user)
         before = now()
 
         cancelled = services.booking_cancel(booking=booking)
@@ -362,18 +363,18 @@ class BookingCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_frees_a_seat_on_a_full_slot(self):
         slot = make_slot(capacity=1)
-        booking = book(ClientFactory(), slot)
+        booking = book(slot, ClientFactory())
 
         services.booking_cancel(booking=booking)
-        book(self.client_user, slot)
+        book(slot, self.client_user)
 
         slot.refresh_from_db()
         self.assertEqual(slot.booked, 1)
 
     def test_booking_cancel_twice_changes_nothing_the_second_time(self):
         slot = make_slot(capacity=3)
-        book(ClientFactory(), slot)
-        booking = book(self.client_user, slot)
+        book(slot, ClientFactory())
+        booking = book(slot, self.client_user)
         first = services.booking_cancel(booking=booking)
         cancelled_at = first.cancelled_at
 
@@ -387,8 +388,8 @@ class BookingCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_with_a_stale_copy_does_not_free_the_seat_twice(self):
         slot = make_slot(capacity=3)
-        book(ClientFactory(), slot)
-        booking = book(self.client_user, slot)
+        book(slot, ClientFactory())
+        booking = book(slot, self.client_user)
         stale = Booking.objects.get(pk=booking.pk)
         services.booking_cancel(booking=booking)
 
@@ -400,7 +401,7 @@ class BookingCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_is_refused_once_the_slot_has_started(self):
         slot = make_slot(capacity=3)
-        booking = book(self.client_user, slot)
+        booking = book(slot, self.client_user)
         move_to_past(slot)
         booking = Booking.objects.get(pk=booking.pk)
         before = self.state()
@@ -420,7 +421,7 @@ class BookingCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_of_a_cancelled_booking_stays_a_no_op_after_the_start(self):
         slot = make_slot()
-        booking = services.booking_cancel(booking=book(self.client_user, slot))
+        booking = services.booking_cancel(booking=book(slot, self.client_user))
         move_to_past(slot)
         booking = Booking.objects.get(pk=booking.pk)
         before = self.state()
@@ -432,8 +433,8 @@ class BookingCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_leaves_other_bookings_of_the_slot_alone(self):
         slot = make_slot(capacity=3)
-        other = book(ClientFactory(), slot)
-        booking = book(self.client_user, slot)
+        other = book(slot, ClientFactory())
+        booking = book(slot, self.client_user)
 
         services.booking_cancel(booking=booking)
 
@@ -445,8 +446,8 @@ class BookingCancelTests(BookingServiceTestCase):
 class TimeSlotCancelTests(BookingServiceTestCase):
     def test_time_slot_cancel_cancels_its_confirmed_bookings_and_resets_the_counter(self):
         slot = make_slot(instructor=InstructorFactory(), capacity=3)
-        first = book(self.client_user, slot)
-        second = book(ClientFactory(), slot)
+        first = book(slot, self.client_user)
+        second = book(slot, ClientFactory())
 
         count = time_slot_cancel(time_slot=slot)
 
@@ -460,7 +461,7 @@ class TimeSlotCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_after_the_studio_cancelled_the_slot_changes_nothing(self):
         slot = make_slot(capacity=3)
-        booking = book(self.client_user, slot)
+        booking = book(slot, self.client_user)
         time_slot_cancel(time_slot=slot)
         booking.refresh_from_db()
         before = self.state()

@@ -10,19 +10,17 @@ from django.test import TransactionTestCase, override_settings
 from django.utils.timezone import localtime, now
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.services import booking_create
 from sessions_app import cache as timetable_cache
 from sessions_app import services
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-
-PUBLIC = "/api/public/sessions/"
+from studio.testing import PUBLIC, sign_in
 
 
 def signed_in(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
+    sign_in(client, user)
     return client
 
 

@@ -6,18 +6,22 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from sessions_app.tests.test_services import book, db_state, move_into_the_past
-from sessions_app.tests.test_views import (
+from studio.testing import (
     CREATE,
     INSTRUCTOR_LIST,
     PUBLIC,
     SESSIONS,
     SessionApiTestCase,
+    assert_problem,
+    book,
+    db_state,
     delete_url,
     detail_url,
     ist,
     listed,
+    move_into_the_past,
     public_url,
+    sign_in,
     slot_body,
     update_url,
 )
@@ -40,7 +44,7 @@ class SessionEndpointPermissionTests(SessionApiTestCase):
         self.slot = TimeSlotFactory(session=self.session, start=ist(3, 7))
 
     def as_(self, who: str) -> None:
-        self.sign_in(self.users[who])
+        sign_in(self.client, self.users[who])
 
     def create_body(self, days: int = 5) -> dict:
         return {"title": "New", "category": "yoga", "time_slots": [slot_body(ist(days, 7))]}
@@ -57,10 +61,10 @@ class SessionEndpointPermissionTests(SessionApiTestCase):
 
     def assert_refused(self, response, who: str) -> None:
         if who == "anonymous":
-            self.assert_problem(response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
+            assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
             self.assertIn("Bearer", response["WWW-Authenticate"])
         else:
-            self.assert_problem(response, status.HTTP_403_FORBIDDEN, "permission_denied")
+            assert_problem(self, response, status.HTTP_403_FORBIDDEN, "permission_denied")
 
     # Create and list: instructors only.
 
@@ -190,14 +194,15 @@ class SessionEndpointPermissionTests(SessionApiTestCase):
 
                     response = getattr(self.client, method)(url, {"title": "x", "category": "yoga"})
 
-                    self.assert_problem(response, status.HTTP_404_NOT_FOUND, "not_found")
+                    assert_problem(self, response, status.HTTP_404_NOT_FOUND, "not_found")
 
     def test_anonymous_gets_401_before_any_lookup(self):
         self.as_("anonymous")
 
         for url in [detail_url(MISSING), update_url(MISSING)]:
             with self.subTest(url=url):
-                self.assert_problem(
+                assert_problem(
+                    self,
                     self.client.patch(url, {"title": "x"}),
                     status.HTTP_401_UNAUTHORIZED,
                     "not_authenticated",
@@ -208,8 +213,8 @@ class SessionEndpointPermissionTests(SessionApiTestCase):
 
         for url in [SESSIONS, detail_url(self.session.pk)]:
             with self.subTest(url=url):
-                self.assert_problem(
-                    self.client.get(url), status.HTTP_401_UNAUTHORIZED, "token_not_valid"
+                assert_problem(
+                    self, self.client.get(url), status.HTTP_401_UNAUTHORIZED, "token_not_valid"
                 )
 
     def test_a_refused_update_with_bookings_changes_nothing(self):
@@ -246,15 +251,21 @@ class SessionEndpointPermissionTests(SessionApiTestCase):
             with self.subTest(who=who):
                 self.as_(who)
 
-                self.assert_problem(
-                    self.client.get(public_url(MISSING)), status.HTTP_404_NOT_FOUND, "not_found"
+                assert_problem(
+                    self,
+                    self.client.get(public_url(MISSING)),
+                    status.HTTP_404_NOT_FOUND,
+                    "not_found",
                 )
 
     def test_public_detail_does_not_show_the_owner_a_session_without_upcoming_slots(self):
         move_into_the_past(self.slot)
         self.as_("owner")
 
-        self.assert_problem(
-            self.client.get(public_url(self.session.pk)), status.HTTP_404_NOT_FOUND, "not_found"
+        assert_problem(
+            self,
+            self.client.get(public_url(self.session.pk)),
+            status.HTTP_404_NOT_FOUND,
+            "not_found",
         )
         self.assertEqual(self.client.get(detail_url(self.session.pk)).status_code, 200)

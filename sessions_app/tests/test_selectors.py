@@ -12,14 +12,16 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from sessions_app.tests.test_services import book, move_into_the_past
-from sessions_app.tests.test_views import (
+from studio.testing import (
     INSTRUCTOR_LIST,
     PUBLIC,
     SESSIONS,
     SessionApiTestCase,
+    book,
     detail_url,
     ist,
+    move_into_the_past,
+    sign_in,
 )
 
 SLOTS_PER_SESSION = 4
@@ -91,7 +93,7 @@ class QueryCountTests(SessionApiTestCase):
         for viewer in [None, self.clients[1]]:
             for page_size in PAGE_SIZES:
                 with self.subTest(viewer=viewer, page_size=page_size), rolled_back():
-                    self.sign_in(viewer)
+                    sign_in(self.client, viewer)
 
                     queries = self.assert_list_cost_is_constant(
                         PUBLIC, page_size, slots=SLOTS_PER_SESSION
@@ -101,7 +103,7 @@ class QueryCountTests(SessionApiTestCase):
                     self.assertLessEqual(queries, 4 if viewer else 3)
 
     def test_public_list_with_filters_costs_the_same_whatever_its_length(self):
-        self.sign_in(None)
+        sign_in(self.client, None)
         day = ist(4, 0).date().isoformat()
         for page_size in PAGE_SIZES:
             with self.subTest(page_size=page_size), rolled_back():
@@ -118,7 +120,7 @@ class QueryCountTests(SessionApiTestCase):
                 self.assertLessEqual(queries, 3)
 
     def test_instructor_list_costs_the_same_whatever_its_length(self):
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
         for url in [SESSIONS, INSTRUCTOR_LIST]:
             for page_size in PAGE_SIZES:
                 with self.subTest(url=url, page_size=page_size), rolled_back():
@@ -130,7 +132,7 @@ class QueryCountTests(SessionApiTestCase):
                     self.assertLessEqual(queries, 4)
 
     def test_owner_detail_costs_the_same_whatever_the_slots_and_bookings(self):
-        self.sign_in(self.instructor)
+        sign_in(self.client, self.instructor)
         small = SessionFactory(instructor=self.instructor)
         book(TimeSlotFactory(session=small), self.clients[0])
         few, body = self.count_queries(detail_url(small.pk), {})
@@ -149,7 +151,7 @@ class QueryCountTests(SessionApiTestCase):
         self.assertLessEqual(few, 4)
 
     def test_public_detail_costs_the_same_whatever_the_slots(self):
-        self.sign_in(None)
+        sign_in(self.client, None)
         small = TimeSlotFactory().session
         few, _ = self.count_queries(f"{PUBLIC}{small.pk}/", {})
         large = self.add_session(bookings_per_slot=2)

@@ -18,7 +18,7 @@ from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
 from studio.errors import ServiceUnavailableError
 from studio.exception_handler import to_studio_error
-from studio.tests.test_settings import SETUP, run
+from studio.testing import SETUP, assert_problem, run
 
 THREAD_TIMEOUT = 20
 PG_URL = "postgres://u:p@db.internal:5432/studio"
@@ -204,9 +204,7 @@ class LockTimeoutTests(TransactionTestCase):
 
         response = answer[0]
         self.assertEqual(response.status_code, 503, getattr(response, "content", response))
-        body = response.json()
-        self.assertEqual((body["status"], body["code"]), (503, "service_unavailable"))
-        self.assertEqual(body["type"], "about:blank")
+        assert_problem(self, response, 503, "service_unavailable")
         self.assertGreater(int(response.headers["Retry-After"]), 0)
         self.assertIn("canceling statement due to lock timeout", "\n".join(logs.output))
         self.assertFalse(Booking.objects.filter(time_slot=slot).exists())

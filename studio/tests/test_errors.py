@@ -24,9 +24,8 @@ from rest_framework.views import APIView
 from studio import errors
 from studio.exception_handler import exception_handler, problem_response, to_studio_error
 from studio.parsers import JSONParser
+from studio.testing import assert_problem
 from studio.views import csrf_failure
-
-PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
 
 
 class Payload(serializers.Serializer):
@@ -99,50 +98,39 @@ urlpatterns = [
 
 @override_settings(ROOT_URLCONF="studio.tests.test_errors")
 class ExceptionHandlerTests(APITestCase):
-    def assertProblem(self, response, status, code):
-        self.assertEqual(response.status_code, status)
-        body = response.json()
-        self.assertTrue(body.keys() >= PROBLEM_KEYS, body)
-        self.assertEqual(body["type"], "about:blank")
-        self.assertEqual(body["status"], status)
-        self.assertEqual(body["code"], code)
-        self.assertIsInstance(body["detail"], str)
-        self.assertTrue(body["detail"])
-        return body
-
     def test_domain_error_answers_with_its_status_code_and_message(self):
-        body = self.assertProblem(self.client.get("/api/slot-full/"), 409, "slot_full")
+        body = assert_problem(self, self.client.get("/api/slot-full/"), 409, "slot_full")
         self.assertEqual(body["title"], "Conflict")
         self.assertEqual(body["detail"], "This time slot is fully booked.")
 
     def test_django_404_answers_not_found(self):
-        body = self.assertProblem(self.client.get("/api/not-found/"), 404, "not_found")
+        body = assert_problem(self, self.client.get("/api/not-found/"), 404, "not_found")
         self.assertEqual(body["title"], "Not Found")
 
     def test_django_validation_error_answers_invalid_with_field_errors(self):
-        body = self.assertProblem(self.client.get("/api/django-invalid/"), 400, "invalid")
+        body = assert_problem(self, self.client.get("/api/django-invalid/"), 400, "invalid")
         self.assertEqual(body["errors"], {"capacity": ["Too many."]})
 
     def test_nested_serializer_errors_keep_the_shape_of_the_body(self):
         response = self.client.post(
             "/api/nested/", {"time_slots": [{"end": "2027-01-10T07:00"}, {"end": "never"}]}
         )
-        body = self.assertProblem(response, 400, "invalid")
+        body = assert_problem(self, response, 400, "invalid")
         self.assertEqual(body["errors"]["time_slots"][0], {})
         self.assertEqual(list(body["errors"]["time_slots"][1]), ["end"])
 
     def test_malformed_json_answers_parse_error(self):
         response = self.client.post("/api/nested/", "{not json", content_type="application/json")
-        self.assertProblem(response, 400, "parse_error")
+        assert_problem(self, response, 400, "parse_error")
 
     def test_json_nested_too_deeply_answers_parse_error(self):
         response = self.client.post("/api/nested/", "[" * 100_000, content_type="application/json")
-        self.assertProblem(response, 400, "parse_error")
+        assert_problem(self, response, 400, "parse_error")
 
     def test_oversized_body_answers_413_and_reaches_no_view(self):
         body = json.dumps({"time_slots": [], "padding": "x" * 300_000})
         response = self.client.post("/api/nested/", body, content_type="application/json")
-        self.assertProblem(response, 413, "request_too_large")
+        assert_problem(self, response, 413, "request_too_large")
 
     @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=64)
     def test_parser_reads_no_more_than_the_limit_from_a_stream(self):
@@ -154,14 +142,14 @@ class ExceptionHandlerTests(APITestCase):
 
     def test_unsupported_media_type_answers_in_the_same_shape(self):
         response = self.client.post("/api/nested/", "a=b", content_type="text/plain")
-        self.assertProblem(response, 415, "unsupported_media_type")
+        assert_problem(self, response, 415, "unsupported_media_type")
 
     def test_wrong_method_answers_method_not_allowed(self):
-        self.assertProblem(self.client.delete("/api/nested/"), 405, "method_not_allowed")
+        assert_problem(self, self.client.delete("/api/nested/"), 405, "method_not_allowed")
 
     def test_throttled_answers_429_with_retry_after(self):
         response = self.client.get("/api/throttled/")
-        self.assertProblem(response, 429, "throttled")
+        assert_problem(self, response, 429, "throttled")
         self.assertEqual(response["Retry-After"], "42")
 
     def test_unreachable_database_answers_503_with_retry_after(self):
@@ -170,7 +158,7 @@ class ExceptionHandlerTests(APITestCase):
             self.assertLogs("django.request", "ERROR"),
         ):
             response = self.client.get("/api/db-down/")
-        self.assertProblem(response, 503, "service_unavailable")
+        assert_problem(self, response, 503, "service_unavailable")
         self.assertIn("Retry-After", response)
 
     def test_unexpected_error_is_logged_and_answers_500_without_internals(self):
@@ -179,7 +167,7 @@ class ExceptionHandlerTests(APITestCase):
             self.assertLogs("django.request", "ERROR"),
         ):
             response = self.client.get("/api/bug/")
-        body = self.assertProblem(response, 500, "server_error")
+        body = assert_problem(self, response, 500, "server_error")
         text = response.content.decode()
         for leak in ["Traceback", "SELECT", "/srv/path", "RuntimeError"]:
             self.assertNotIn(leak, text)
@@ -193,16 +181,14 @@ class DjangoLevelErrorTests(SimpleTestCase):
         client = APIClient(raise_request_exception=False)
         with self.assertLogs("django.request", "ERROR"):
             response = client.get("/api/django-bug/")
-        self.assertEqual(response.status_code, 500)
-        self.assertEqual(response.json()["code"], "server_error")
+        assert_problem(self, response, 500, "server_error")
         self.assertNotIn("SELECT", response.content.decode())
 
 
 class UnknownApiPathTests(APITestCase):
     def test_unknown_api_path_answers_not_found_json(self):
         response = self.client.get("/api/no-such-thing/")
-        self.assertEqual(response.status_code, 404)
-        self.assertEqual(response.json()["code"], "not_found")
+        assert_problem(self, response, 404, "not_found")
 
     def test_missing_trailing_slash_is_named_in_the_detail(self):
         response = self.client.post("/api/login", {"email": "a@b.co", "password": "x"})
@@ -228,14 +214,12 @@ class InvalidTimezoneRequestTests(APITestCase):
                 "role": "client",
             },
         )
-        self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["code"], "invalid_timezone")
+        assert_problem(self, response, 400, "invalid_timezone")
         self.assertFalse(User.objects.exists())
 
     def test_unknown_timezone_header_is_refused(self):
         response = self.client.get("/api/health/", headers={"X-Timezone": "Atlantis/Capital"})
-        self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["code"], "invalid_timezone")
+        assert_problem(self, response, 400, "invalid_timezone")
 
     def test_known_zone_passes(self):
         response = self.client.get("/api/health/?tz=America/New_York")
@@ -249,8 +233,7 @@ class CsrfTests(SimpleTestCase):
     def test_post_to_an_unknown_api_path_is_404_json_even_with_csrf_checks(self):
         client = APIClient(enforce_csrf_checks=True)
         response = client.post("/api/bookings//cancel/")
-        self.assertEqual(response.status_code, 404)
-        self.assertEqual(response.json()["code"], "not_found")
+        assert_problem(self, response, 404, "not_found")
 
     def test_csrf_failure_under_api_answers_403_json(self):
         response = csrf_failure(RequestFactory().post("/api/anything/"), reason="no cookie")

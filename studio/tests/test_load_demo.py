@@ -14,7 +14,7 @@ from django.utils.timezone import now
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from sessions_app.models import Session, TimeSlot
-from sessions_app.tests.test_views import IST, studio_today
+from studio.testing import IST, studio_today
 
 DEMO = json.loads((settings.BASE_DIR / "demodata.json").read_text())
 DEMO_PASSWORD = "demo-Pass-2027"

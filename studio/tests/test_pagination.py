@@ -1,8 +1,7 @@
 from rest_framework.test import APITestCase
 
 from sessions_app.tests.factories import TimeSlotFactory
-
-PUBLIC = "/api/public/sessions/"
+from studio.testing import PUBLIC, assert_problem
 
 
 class PaginationTests(APITestCase):
@@ -33,9 +32,7 @@ class PaginationTests(APITestCase):
             with self.subTest(value=value):
                 response = self.client.get(PUBLIC, {"page_size": value})
 
-                self.assertEqual(response.status_code, 400)
-                body = response.json()
-                self.assertEqual(body["code"], "invalid")
+                body = assert_problem(self, response, 400, "invalid")
                 self.assertEqual(set(body["errors"]), {"page_size"})
 
     def test_an_empty_filter_counts_as_not_given(self):

@@ -45,7 +45,8 @@ from schemathesis.specs.openapi.checks import (
 from accounts import services as account_services
 from accounts.models import Role
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings.tests.factories import add_slot, book, make_slot
+from bookings.tests.factories import add_slot, make_slot
+from studio.testing import book
 
 EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "20"))
 
@@ -144,8 +145,8 @@ class SchemaFuzzTests(LiveServerTestCase):
             instructor=self.instructor, start=start + timedelta(hours=6), title="Hiit"
         )
         other = make_slot(start=start + timedelta(hours=9), title="Pilates")
-        mine = book(self.client_user, yoga)
-        theirs = book(other_client, spin)
+        mine = book(yoga, self.client_user)
+        theirs = book(spin, other_client)
         self.fixtures = Fixtures(
             session_ids=[yoga.session_id, spin.session_id, empty.session_id, other.session_id],
             slot_ids=[yoga.pk, spin.pk, empty.pk, other.pk],

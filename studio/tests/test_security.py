@@ -5,7 +5,7 @@ from django.test import override_settings
 from rest_framework.test import APITestCase
 
 from accounts.tests.factories import PASSWORD, ClientFactory
-from studio.tests.test_settings import PRODUCTION_KEYS, run
+from studio.testing import PRODUCTION_KEYS, run
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

@@ -1,30 +1,8 @@
 """Start-up configuration, checked in fresh interpreters with a chosen environment."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from django.test import SimpleTestCase
 
-PROJECT = Path(__file__).resolve().parents[2]
-STRONG_KEY = "k3y-" + "x7Qp9Lm2Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kc" * 2
-JWT_KEY = "jwt-" + "Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kcx7Qp9Lm2" * 2
-PRODUCTION_KEYS = {"DJANGO_SECRET_KEY": STRONG_KEY, "STUDIO_JWT_SIGNING_KEY": JWT_KEY}
-
-
-def run(code_or_args, **env):
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STUDIO_"))}
-    base.pop("DATABASE_URL", None)
-    base.pop("REDIS_URL", None)
-    base.update(DJANGO_SETTINGS_MODULE="studio.settings", **env)
-    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
-    return subprocess.run(
-        [sys.executable, *args], cwd=PROJECT, env=base, capture_output=True, text=True, timeout=120
-    )
-
-
-SETUP = "import django; django.setup(); from django.conf import settings; "
+from studio.testing import JWT_KEY, PRODUCTION_KEYS, SETUP, STRONG_KEY, run
 
 
 class StartupTests(SimpleTestCase):

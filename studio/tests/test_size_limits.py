@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
+from studio.testing import assert_problem
 
 
 def slot(days: int) -> dict:
@@ -18,9 +19,7 @@ def slot(days: int) -> dict:
 
 class SizeLimitTests(APITestCase):
     def assert_too_long(self, response, field: str) -> None:
-        self.assertEqual(response.status_code, 400, response.content)
-        body = response.json()
-        self.assertEqual(body["code"], "invalid")
+        body = assert_problem(self, response, 400, "invalid")
         self.assertIn(field, body["errors"])
 
     def test_register_limits_every_field(self):

@@ -3,6 +3,8 @@ from unittest import mock
 from django.db import OperationalError
 from rest_framework.test import APITestCase
 
+from studio.testing import assert_problem
+
 ACCOUNT_PATHS = [
     "/api/register/",
     "/api/login/",
@@ -32,10 +34,7 @@ class HealthTests(APITestCase):
             self.assertLogs("django.request", "ERROR"),
         ):
             response = self.client.get("/api/health/")
-        self.assertEqual(response.status_code, 503)
-        body = response.json()
-        self.assertEqual(body["code"], "service_unavailable")
-        self.assertEqual(body["status"], 503)
+        body = assert_problem(self, response, 503, "service_unavailable")
         self.assertNotIn("refused", body["detail"])
 
 
@@ -83,8 +82,7 @@ class SchemaTests(APITestCase):
     def test_a_page_past_the_last_is_a_404_problem(self):
         response = self.client.get("/api/public/sessions/", {"page": 2})
 
-        self.assertEqual(response.status_code, 404)
-        self.assertEqual(response.json()["code"], "not_found")
+        assert_problem(self, response, 404, "not_found")
 
     def test_every_operation_with_a_body_documents_415_for_another_media_type(self):
         for path, operations in self.schema["paths"].items():
@@ -102,8 +100,7 @@ class SchemaTests(APITestCase):
     def test_an_accept_header_without_json_is_a_406_problem(self):
         response = self.client.get("/api/health/", headers={"Accept": "text/html"})
 
-        self.assertEqual(response.status_code, 406)
-        self.assertEqual(response.json()["code"], "not_acceptable")
+        assert_problem(self, response, 406, "not_acceptable")
 
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
@@ -126,9 +123,7 @@ class BadRequestTests(APITestCase):
     def test_bad_host_header_under_api_answers_400_json(self):
         with self.assertLogs("django.security.DisallowedHost", "ERROR"):
             response = self.client.get("/api/health/", HTTP_HOST="evil.example")
-        self.assertEqual(response.status_code, 400)
-        self.assertEqual(response.json()["code"], "bad_request")
-        self.assertEqual(response.json()["status"], 400)
+        assert_problem(self, response, 400, "bad_request")
 
     def test_bad_host_header_outside_api_keeps_django_page(self):
         with self.assertLogs("django.security.DisallowedHost", "ERROR"):
@@ -146,22 +141,17 @@ class SchemaAndDocsErrorTests(APITestCase):
                 with self.subTest(path=path, method=method):
                     response = getattr(self.client, method)(path)
 
-                    self.assertEqual(response.status_code, 405)
+                    assert_problem(self, response, 405, "method_not_allowed")
                     self.assertEqual(response["Content-Type"], "application/json")
-                    body = response.json()
-                    self.assertEqual(body["code"], "method_not_allowed")
-                    self.assertEqual(body["status"], 405)
 
     def test_options_on_the_docs_is_a_json_problem_not_a_server_error(self):
         response = self.client.options("/api/docs/")
 
-        self.assertEqual(response.status_code, 405)
+        assert_problem(self, response, 405, "method_not_allowed")
         self.assertEqual(response["Content-Type"], "application/json")
-        self.assertEqual(response.json()["code"], "method_not_allowed")
 
     def test_an_unacceptable_schema_format_is_a_json_problem(self):
         response = self.client.get("/api/schema/", HTTP_ACCEPT="text/csv")
 
-        self.assertEqual(response.status_code, 406)
+        assert_problem(self, response, 406, "not_acceptable")
         self.assertEqual(response["Content-Type"], "application/json")
-        self.assertEqual(response.json()["code"], "not_acceptable")

@@ -1,0 +1,484 @@
+"""Support shared by the test suites of every app; not a test module itself.
+
+Test modules never import each other: whatever more than one of them needs
+lives here (or, for building rows, in an app's `tests/factories.py`).
+
+- `sign_in(client, user)`: an APIClient that sends `user`'s access token.
+- `assert_problem(test, response, status, code)`: the one check of an error
+  answer against the contract's problem-details body (API.md "Errors").
+- `book(slot, client=None)`, `book_and_cancel(slot, client=None)`: bookings made
+  through the booking services, so the slot's `booked` counter stays equal to
+  its confirmed bookings.
+- Then, section by section: studio time and a snapshot of the timetable's
+  rows; races between threads; the URLs, keys and base test cases of the
+  account, session and booking endpoints and of the session services; the
+  admin's base test case and form inputs; start-up runs of the production
+  settings in a fresh interpreter.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from html import unescape
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from unittest import TestCase as UnitTestCase
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import now
+from rest_framework import status as http
+from rest_framework.test import APIClient, APITestCase
+
+from accounts import services as account_services
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, ClientFactory
+from bookings import services as booking_services
+from bookings.models import Booking
+from sessions_app.models import Session, TimeSlot
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# Signing in and the problem body.
+
+PROBLEM_KEYS = frozenset({"type", "title", "status", "code", "detail"})
+PROBLEM_CONTENT_TYPE = re.compile(r"^application/(problem\+)?json\s*(;|$)")
+
+
+def sign_in(client: APIClient, user: User | None) -> dict[str, str] | None:
+    """Makes `client` send `user`'s access token (`Authorization: Bearer`) from
+    now on and returns the user's new token pair; `None` signs out."""
+    client.credentials()
+    if user is None:
+        return None
+    pair = account_services.tokens_for(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    return pair
+
+
+def assert_problem(test: UnitTestCase, response, status: int, code: str) -> dict[str, Any]:
+    """`response` is the contract's problem body for `status` and `code`.
+
+    Checks the HTTP status, a JSON content type, exactly the keys `type`,
+    `title`, `status`, `code` and `detail` (plus `errors` only when the body
+    has it, as a non-empty object), `type` about:blank, `title` the status's
+    HTTP phrase, `status` the HTTP status, `detail` one non-empty string, and
+    no traceback in the body. Returns the body.
+    """
+    test.assertEqual(response.status_code, status, response.content[:500])
+    test.assertRegex(response["Content-Type"], PROBLEM_CONTENT_TYPE)
+    body = response.json()
+    test.assertIsInstance(body, dict, body)
+    expected_keys = PROBLEM_KEYS | ({"errors"} if "errors" in body else set())
+    test.assertEqual(set(body), expected_keys, body)
+    test.assertEqual(body["code"], code, body)
+    test.assertEqual(body["status"], status, body)
+    test.assertEqual(body["type"], "about:blank", body)
+    test.assertEqual(body["title"], HTTPStatus(status).phrase, body)
+    test.assertIsInstance(body["detail"], str, body)
+    test.assertTrue(body["detail"], body)
+    if "errors" in body:
+        test.assertIsInstance(body["errors"], dict, body)
+        test.assertTrue(body["errors"], body)
+    test.assertNotIn("Traceback", response.content.decode())
+    return body
+
+
+# Bookings, always through the services.
+
+
+def book(slot: TimeSlot, client: User | None = None) -> Booking:
+    """Books `slot` for `client` (a new client when none is given) through
+    `bookings.services.booking_create`, then refreshes `slot` from the database."""
+    booking = booking_services.booking_create(
+        client=client or ClientFactory(), time_slot_id=slot.pk
+    )
+    slot.refresh_from_db()
+    return booking
+
+
+def book_and_cancel(slot: TimeSlot, client: User | None = None) -> Booking:
+    """A booking of `slot` made and then cancelled through the services."""
+    booking = booking_services.booking_cancel(booking=book(slot, client))
+    slot.refresh_from_db()
+    return booking
+
+
+# Studio time and the timetable's rows.
+
+IST = ZoneInfo("Asia/Kolkata")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def studio_today() -> date:
+    return now().astimezone(IST).date()
+
+
+def ist(days: int, hour: int, minute: int = 0) -> datetime:
+    """`hour:minute` on the studio's clocks, `days` after the studio's today."""
+    return datetime.combine(studio_today() + timedelta(days=days), time(hour, minute), IST)
+
+
+def hours_from_now(hours: float) -> datetime:
+    return now() + timedelta(hours=hours)
+
+
+def move_into_the_past(slot: TimeSlot) -> TimeSlot:
+    """Moves `slot` (bookings and all) to have started two hours ago."""
+    start = hours_from_now(-2)
+    TimeSlot.objects.filter(pk=slot.pk).update(start=start, end=start + timedelta(hours=1))
+    slot.refresh_from_db()
+    return slot
+
+
+def db_state() -> dict:
+    """Everything a sessions service can change, to compare before and after."""
+    return {
+        "sessions": list(
+            Session.objects.order_by("pk").values_list(
+                "pk", "title", "description", "category", "updated_at"
+            )
+        ),
+        "slots": list(
+            TimeSlot.objects.order_by("pk").values_list(
+                "pk", "session_id", "start", "end", "capacity", "booked", "is_cancelled"
+            )
+        ),
+        "bookings": list(
+            Booking.objects.order_by("pk").values_list("pk", "time_slot_id", "status")
+        ),
+    }
+
+
+# Races between threads, each with its own database connection.
+
+THREAD_TIMEOUT = 30
+
+
+def race(count: int, work: Callable[[int, threading.Barrier], Any]) -> list[Any]:
+    """Runs `work(index, barrier)` in `count` threads and returns what each returned,
+    or the exception it raised. Each thread closes its own connection."""
+    barrier = threading.Barrier(count, timeout=THREAD_TIMEOUT)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            results[index] = work(index, barrier)
+        except BaseException as exc:  # handed to the test, which reports it
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(THREAD_TIMEOUT)
+    alive = [thread.name for thread in threads if thread.is_alive()]
+    if alive:
+        raise AssertionError(f"threads still running after {THREAD_TIMEOUT} s: {alive}")
+    return results
+
+
+# The account endpoints (API.md section 2).
+
+NEW_PASSWORD = "fresh-Word-456"
+USER_KEYS = {"id", "email", "name", "role", "timezone"}
+REGISTER = reverse("register")
+LOGIN = reverse("login")
+REFRESH = reverse("refresh-token")
+LOGOUT = reverse("logout")
+ME = reverse("me")
+PASSWORD_CHANGE = reverse("password-change")
+PASSWORD_RESET = reverse("password-reset")
+PASSWORD_RESET_CONFIRM = reverse("password-reset-confirm")
+
+
+class AccountApiTestCase(APITestCase):
+    """Clears the cache, so no test inherits another's throttle counts."""
+
+    def setUp(self):
+        cache.clear()
+
+    def assert_invalid(self, response, *fields: str) -> dict:
+        body = assert_problem(self, response, http.HTTP_400_BAD_REQUEST, "invalid")
+        for field in fields:
+            self.assertIn(field, body["errors"])
+            self.assertIsInstance(body["errors"][field], list)
+            self.assertTrue(all(isinstance(m, str) and m for m in body["errors"][field]))
+        return body
+
+    def assert_token_refused(self, refresh: str) -> None:
+        response = self.client.post(REFRESH, {"refresh": refresh})
+        assert_problem(self, response, http.HTTP_401_UNAUTHORIZED, "token_not_valid")
+
+    def login(self, email: str, password: str):
+        return self.client.post(LOGIN, {"email": email, "password": password})
+
+
+def register_body(**overrides) -> dict:
+    body = {
+        "email": "ana@example.com",
+        "password": PASSWORD,
+        "name": "Ana",
+        "role": "client",
+    }
+    body.update(overrides)
+    return body
+
+
+# The session services.
+
+
+def slot_item(start_hours: float, hours: float = 1, capacity: int = 10, **extra) -> dict:
+    """One item of a `time_slots` list that starts `start_hours` from now."""
+    start = hours_from_now(start_hours)
+    return {"start": start, "end": start + timedelta(hours=hours), "capacity": capacity, **extra}
+
+
+class SessionServiceTestCase(TestCase):
+    def assert_slot_errors(self, raised, expected_keys: list[set[str]]) -> list:
+        """The error of `raised` nests one dict per item, with these keys."""
+        errors = raised.exception.errors
+        self.assertEqual(raised.exception.code, "invalid")
+        self.assertEqual(set(errors), {"time_slots"})
+        items = errors["time_slots"]
+        self.assertEqual([set(item) for item in items], expected_keys, items)
+        for item in items:
+            for messages in item.values():
+                self.assertTrue(messages)
+                self.assertTrue(all(isinstance(m, str) and m for m in messages))
+        return items
+
+
+# The session endpoints (API.md section 3).
+
+SESSION_KEYS = {
+    "id",
+    "title",
+    "description",
+    "category",
+    "instructor",
+    "time_slots",
+    "created_at",
+    "updated_at",
+}
+SLOT_KEYS = {
+    "id",
+    "session",
+    "start",
+    "end",
+    "timezone",
+    "capacity",
+    "booked",
+    "available",
+    "is_full",
+    "status",
+}
+OWNER_SLOT_KEYS = SLOT_KEYS | {"bookings"}
+SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client"}
+PAGE_KEYS = {"count", "next", "previous", "results"}
+
+CREATE = "/api/sessions/create/"
+SESSIONS = "/api/sessions/"
+INSTRUCTOR_LIST = "/api/sessions/instructor/"
+PUBLIC = "/api/public/sessions/"
+
+
+def detail_url(pk: int) -> str:
+    return f"/api/sessions/{pk}/"
+
+
+def update_url(pk: int) -> str:
+    return f"/api/sessions/{pk}/update/"
+
+
+def delete_url(pk: int) -> str:
+    return f"/api/sessions/{pk}/delete/"
+
+
+def public_url(pk: int) -> str:
+    return f"/api/public/sessions/{pk}/"
+
+
+def slot_body(start: datetime, hours: float = 1, capacity: int = 10, **extra) -> dict:
+    end = start + timedelta(hours=hours)
+    return {"start": start.isoformat(), "end": end.isoformat(), "capacity": capacity, **extra}
+
+
+def listed(slot: TimeSlot, **changes) -> dict:
+    """`slot` as an item of an update's `time_slots` list, in JSON."""
+    item = {
+        "id": slot.pk,
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "capacity": slot.capacity,
+    }
+    item.update(changes)
+    return item
+
+
+class SessionApiTestCase(APITestCase):
+    """Starts each test with an empty cache and reads the errors of 400 answers."""
+
+    def setUp(self):
+        cache.clear()
+
+    def assert_invalid(self, response) -> dict:
+        """The errors of a 400 `invalid` answer."""
+        return assert_problem(self, response, http.HTTP_400_BAD_REQUEST, "invalid")["errors"]
+
+    def assert_messages(self, messages) -> None:
+        self.assertIsInstance(messages, list)
+        self.assertTrue(messages)
+        self.assertTrue(all(isinstance(m, str) and m for m in messages), messages)
+
+    def assert_slot_errors(self, errors: dict, expected_keys: list[set[str]]) -> list:
+        """`errors` has only `time_slots`, one dict per item with these keys."""
+        self.assertEqual(set(errors), {"time_slots"}, errors)
+        items = errors["time_slots"]
+        self.assertIsInstance(items, list)
+        self.assertEqual([set(item) for item in items], expected_keys, items)
+        for item in items:
+            for messages in item.values():
+                self.assert_messages(messages)
+        return items
+
+
+# The booking endpoints (API.md section 4).
+
+BOOKINGS = "/api/bookings/"
+BOOKING_KEYS = {"id", "status", "created_at", "cancelled_at", "time_slot", "session"}
+BOOKING_SESSION_KEYS = {"id", "title", "category", "instructor"}
+
+
+def booking_url(booking_id: int) -> str:
+    return f"{BOOKINGS}{booking_id}/"
+
+
+def booking_cancel_url(booking_id: int) -> str:
+    return f"{BOOKINGS}{booking_id}/cancel/"
+
+
+def from_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class BookingApiTestCase(APITestCase):
+    def setUp(self):
+        self.me = ClientFactory()
+        sign_in(self.client, self.me)
+
+    def assert_invalid(self, response, field: str) -> dict:
+        body = assert_problem(self, response, http.HTTP_400_BAD_REQUEST, "invalid")
+        self.assertIn(field, body["errors"], body)
+        self.assertIsInstance(body["errors"][field], list)
+        self.assertTrue(all(isinstance(m, str) and m for m in body["errors"][field]))
+        return body
+
+    def post_booking(self, slot_id, **extra):
+        return self.client.post(BOOKINGS, {"time_slot": slot_id}, format="json", **extra)
+
+    def ids(self, response) -> list[int]:
+        self.assertEqual(response.status_code, http.HTTP_200_OK, response.content)
+        return [item["id"] for item in response.json()["results"]]
+
+    def state(self) -> tuple:
+        bookings = tuple(Booking.objects.order_by("pk").values_list("pk", "status", "cancelled_at"))
+        counters = tuple(TimeSlot.objects.order_by("pk").values_list("pk", "booked"))
+        return bookings, counters
+
+
+# The admin, used by a superuser.
+
+
+def column(response, name: str) -> list[str]:
+    """The text of changelist column `name`, row by row."""
+    cells = re.findall(
+        rf'<t[dh] class="field-{name}(?: [^"]*)?">(.*?)</t[dh]>', response.content.decode(), re.S
+    )
+    return [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+
+
+def shown(value: datetime) -> str:
+    """How the admin writes the instant `value` on the studio's clocks."""
+    return date_format(value.astimezone(IST), "DATETIME_FORMAT")
+
+
+class AdminTestCase(TestCase):
+    def setUp(self):
+        self.superuser = User.objects.create_superuser(
+            email="boss@example.com", password=PASSWORD, name="Boss"
+        )
+        self.client.force_login(self.superuser)
+
+    def listed(self, response) -> set[int]:
+        self.assertEqual(response.status_code, 200)
+        return {obj.pk for obj in response.context["cl"].result_list}
+
+    def assert_queries_do_not_grow(
+        self,
+        url: str,
+        add_row: Callable[[], object],
+        rows: Callable[[object], int] = lambda response: response.context["cl"].result_count,
+        *,
+        few: int = 2,
+        many: int = 20,
+    ) -> None:
+        """The page at `url` costs as many queries with `many` rows as with `few`."""
+        for _ in range(few):
+            add_row()
+        self.client.get(url)  # the first load fills per-process caches
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(rows(response), few)
+        for _ in range(many - few):
+            add_row()
+        with self.assertNumQueries(len(queries)):
+            response = self.client.get(url)
+        self.assertEqual(rows(response), many)
+
+
+# The admin's change lists and forms of sessions and time slots.
+
+SESSIONS_URL = "/admin/sessions_app/session/"
+SLOTS_URL = "/admin/sessions_app/timeslot/"
+
+
+def admin_inputs(value: datetime, prefix: str) -> dict[str, str]:
+    """The admin's date and time inputs for `value`, on the studio's clocks."""
+    local = value.astimezone(IST)
+    return {f"{prefix}_0": local.date().isoformat(), f"{prefix}_1": local.strftime("%H:%M:%S")}
+
+
+# Start-up configuration, in a fresh interpreter with a chosen environment.
+
+STRONG_KEY = "k3y-" + "x7Qp9Lm2Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kc" * 2
+JWT_KEY = "jwt-" + "Vr8Tz4Wn6Yb1Hd5Fj0Gs3Kcx7Qp9Lm2" * 2
+PRODUCTION_KEYS = {"DJANGO_SECRET_KEY": STRONG_KEY, "STUDIO_JWT_SIGNING_KEY": JWT_KEY}
+SETUP = "import django; django.setup(); from django.conf import settings; "
+
+
+def run(code_or_args, **env):
+    """Python code (or arguments) run in a fresh interpreter under the production
+    settings, studio.settings, with none of the suite's DJANGO_/STUDIO_ variables,
+    DATABASE_URL or REDIS_URL: only `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STUDIO_"))}
+    base.pop("DATABASE_URL", None)
+    base.pop("REDIS_URL", None)
+    base.update(DJANGO_SETTINGS_MODULE="studio.settings", **env)
+    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
+    return subprocess.run(
+        [sys.executable, *args], cwd=PROJECT, env=base, capture_output=True, text=True, timeout=120
+    )
