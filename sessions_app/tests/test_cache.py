@@ -145,6 +145,9 @@ class TimetableCacheTests(TransactionTestCase):
             "end_0": end.strftime("%Y-%m-%d"),
             "end_1": end.strftime("%H:%M:%S"),
             "capacity": 7,
+            # The page's read-only action log, an empty formset.
+            "studio-actionlogentry-content_type-object_id-TOTAL_FORMS": 0,
+            "studio-actionlogentry-content_type-object_id-INITIAL_FORMS": 0,
         }
         response = admin.post(
             f"/admin/sessions_app/timeslot/{self.slot.pk}/change/", form, format="multipart"

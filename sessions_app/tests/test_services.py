@@ -96,7 +96,9 @@ class SessionCreateTests(ServiceTestCase):
     def create(self, *items: dict, **fields) -> Session:
         fields.setdefault("title", "Morning Yoga")
         fields.setdefault("category", "yoga")
-        return services.session_create(instructor=self.instructor, time_slots=list(items), **fields)
+        return services.session_create(
+            instructor=self.instructor, time_slots=list(items), by=None, **fields
+        )
 
     def test_session_create_saves_the_session_and_its_slots(self):
         first, second = slot_item(24, capacity=12), slot_item(48, hours=1.5, capacity=20)
@@ -251,7 +253,7 @@ class SessionUpdateTests(ServiceTestCase):
         self.second = TimeSlotFactory(session=self.session, start=hours_from_now(48), capacity=10)
 
     def update(self, **data) -> Session:
-        return services.session_update(session=self.session, data=data)
+        return services.session_update(session=self.session, data=data, by=None)
 
     def slot_rows(self) -> list[tuple]:
         return list(
@@ -496,6 +498,7 @@ class SessionUpdateTests(ServiceTestCase):
             title="Pilates",
             category="pilates",
             time_slots=[{"start": self.first.start, "end": self.first.end, "capacity": 8}],
+            by=None,
         )
 
         self.update(time_slots=[listed(self.first), listed(self.second, capacity=12)])
@@ -587,14 +590,14 @@ class SessionDeleteTests(ServiceTestCase):
     def assert_delete_refused(self):
         before = db_state()
         with self.assertRaises(HasBookingsError) as raised:
-            services.session_delete(session=self.session)
+            services.session_delete(session=self.session, by=None)
         self.assertEqual(raised.exception.code, "has_bookings")
         self.assertEqual(db_state(), before)
 
     def test_session_delete_removes_a_session_without_bookings_and_its_slots(self):
         untouched = TimeSlotFactory()
 
-        services.session_delete(session=self.session)
+        services.session_delete(session=self.session, by=None)
 
         self.assertFalse(Session.objects.filter(pk=self.session.pk).exists())
         self.assertEqual(list(TimeSlot.objects.values_list("pk", flat=True)), [untouched.pk])

@@ -59,12 +59,14 @@ class Command(BaseCommand):
         session = Session.objects.filter(instructor=instructor, title=item["title"]).first()
         fields = {key: item[key] for key in ("title", "category", "description")}
         if session is None:
-            return services.session_create(instructor=instructor, time_slots=wanted, **fields)
+            return services.session_create(
+                instructor=instructor, time_slots=wanted, by=None, **fields
+            )
         current = list(session.time_slots.values("id", "start", "end", "capacity"))
         starts = {slot["start"] for slot in current}
         new = [slot for slot in wanted if slot["start"] not in starts]
         if new:
-            services.session_update(session=session, data={"time_slots": current + new})
+            services.session_update(session=session, data={"time_slots": current + new}, by=None)
         return session
 
     def load_booking(self, item: dict, users: dict, sessions: dict) -> int:
