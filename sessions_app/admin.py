@@ -264,9 +264,6 @@ class TimeSlotInlineFormSet(BaseInlineFormSet):
 
 
 class TimeSlotInline(admin.TabularInline):
-    """A session's slots. They are part of the session, as in the API:
-    whoever may add or change a session may edit its slots here."""
-
     model = TimeSlot
     form = SlotShapeForm
     formset = TimeSlotInlineFormSet
@@ -289,22 +286,6 @@ class TimeSlotInline(admin.TabularInline):
 
         formset.form = SlotRowForm
         return formset
-
-    def _may(self, request, action: str) -> bool:
-        opts = Session._meta
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return self._may(request, "view") or self._may(request, "change")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return self._may(request, "change" if obj is not None else "add")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._may(request, "change" if obj is not None else "add")
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return self._may(request, "change")
 
     @admin.display(description=_("available"))
     def available(self, slot: TimeSlot):
@@ -341,6 +322,21 @@ class SessionAdmin(ServiceWritesAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.session_list_with_upcoming(super().get_queryset(request))
+
+    def _may_slots(self, request, action: str) -> bool:
+        opts = TimeSlot._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+    def has_add_permission(self, request) -> bool:
+        # A session is created with its slots, from the inline.
+        return super().has_add_permission(request) and self._may_slots(request, "add")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Saving a session writes its slot list, read from the inline, which
+        # therefore must be on the page.
+        return super().has_change_permission(request, obj) and (
+            self._may_slots(request, "view") or self._may_slots(request, "change")
+        )
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)

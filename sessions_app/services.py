@@ -247,10 +247,12 @@ def _slot_values(slot: TimeSlot) -> dict[str, Any]:
     return {"session": slot.session_id, **{field: getattr(slot, field) for field in SLOT_FIELDS}}
 
 
-def _changes(old: dict[str, Any], new: dict[str, Any], small: Iterable[str]) -> dict[str, Any]:
-    """The action log's record of a change: the fields changed, with old and
-    new values for the small ones."""
-    fields = [field for field in new if new[field] != old[field]]
+def _changes(
+    old: dict[str, Any], new: dict[str, Any], *, fields: Iterable[str], small: Iterable[str]
+) -> dict[str, Any]:
+    """The action log's record of a change: the `fields` changed, with old
+    and new values for the `small` ones; empty when nothing changed."""
+    fields = [field for field in fields if new[field] != old[field]]
     shown = [field for field in fields if field in small]
     if not fields:
         return {}
@@ -346,7 +348,9 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
             )
         # Only what this request changes, so concurrent edits of other fields stay.
         session.save(update_fields=[*fields, "updated_at"])
-        record = _changes(old, _session_values(session), SMALL_SESSION_FIELDS)
+        record = _changes(
+            old, _session_values(session), fields=SESSION_FIELDS, small=SMALL_SESSION_FIELDS
+        )
         if slot_changes:
             record["time_slots"] = slot_changes
         if record:
@@ -382,7 +386,7 @@ def _replace_slots(
         slot = existing.get(item.get("id"))
         if slot is None:
             continue
-        record = _changes(_item(slot), item, SLOT_FIELDS)
+        record = _changes(_item(slot), item, fields=SLOT_FIELDS, small=SLOT_FIELDS)
         if record:
             for field in SLOT_FIELDS:
                 setattr(slot, field, item[field])
@@ -453,7 +457,7 @@ def time_slot_update(
         item = {"id": slot.pk, "start": start, "end": end, "capacity": capacity}
         _check_slots(instructor=instructor, items=[item], existing=existing, ignore=[slot.pk])
         _check_capacity_not_below_booked([item], existing)
-        record = _changes(_item(slot), item, SLOT_FIELDS)
+        record = _changes(_item(slot), item, fields=SLOT_FIELDS, small=SLOT_FIELDS)
         if record:
             slot.start, slot.end, slot.capacity = start, end, capacity
             slot.save(update_fields=list(SLOT_FIELDS))

@@ -5,11 +5,12 @@ from datetime import timedelta
 from unittest import mock
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.test import TestCase
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
+from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.admin_forms import (
@@ -315,6 +316,59 @@ class AdminWritesThroughServicesTests(TestCase):
         self.assert_saved(response)
         slot.refresh_from_db()
         self.assertEqual((slot.capacity, slot.booked), (6, 1))
+
+
+class SessionAdminPermissionTests(TestCase):
+    """Saving a session writes its slot list, read from the inline: staff
+    need to see the slots to change a session, and to add slots to add one."""
+
+    def setUp(self):
+        self.slot = TimeSlotFactory(start=ist(5, 7))
+        self.session = self.slot.session
+
+    def staff_with(self, *codenames: str) -> User:
+        staff = UserFactory(is_staff=True)
+        staff.user_permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="sessions_app", codename__in=codenames
+            )
+        )
+        return staff
+
+    def change_form(self) -> dict:
+        return session_form(
+            instructor=self.session.instructor,
+            title="Renamed",
+            rows=existing_rows([self.slot]),
+            initial=1,
+        )
+
+    def test_staff_who_cannot_see_slots_see_a_session_read_only(self):
+        browser = staff_browser(self.staff_with("view_session", "change_session", "add_session"))
+
+        page = browser.get(f"{SESSIONS_URL}{self.session.pk}/change/")
+        refused = browser.post(f"{SESSIONS_URL}{self.session.pk}/change/", self.change_form())
+        add_page = browser.get(f"{SESSIONS_URL}add/")
+
+        self.assertEqual(page.status_code, 200)
+        self.assertNotContains(page, 'name="_save"')
+        self.assertEqual(refused.status_code, 403)
+        self.assertEqual(add_page.status_code, 403)
+        self.assertEqual(Session.objects.get(pk=self.session.pk).title, self.session.title)
+
+    def test_staff_who_may_see_the_slots_change_the_session_and_keep_its_slots(self):
+        staff = self.staff_with("change_session", "view_timeslot")
+        browser = staff_browser(staff)
+        before = list(TimeSlot.objects.values_list("pk", "start", "end", "capacity"))
+
+        response = browser.post(f"{SESSIONS_URL}{self.session.pk}/change/", self.change_form())
+
+        self.assertEqual(response.status_code, 302, getattr(response, "context", None))
+        self.assertEqual(Session.objects.get(pk=self.session.pk).title, "Renamed")
+        self.assertEqual(
+            list(TimeSlot.objects.values_list("pk", "start", "end", "capacity")), before
+        )
+        self.assertEqual(log_of(self.session), [("session.updated", staff.pk)])
 
 
 class ApiRecordsTheInstructorTests(TestCase):
