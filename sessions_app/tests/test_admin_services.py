@@ -145,6 +145,47 @@ class AdminWritesThroughServicesTests(TestCase):
         admin_log = LogEntry.objects.get(object_id=str(session.pk))
         self.assertEqual((admin_log.action_flag, admin_log.user_id), (CHANGE, self.staff.pk))
 
+    def test_an_invalid_session_form_writes_nothing_though_its_slots_are_valid(self):
+        session = self.new_session(ist(5, 7))
+        slot = session.time_slots.get()
+        rows = existing_rows([slot])
+        rows[0]["time_slots-0-capacity"] = "20"
+        before = db_state()
+
+        added = self.admin.post(
+            f"{SESSIONS_URL}add/",
+            session_form(
+                instructor=self.instructor, title="", rows=[inline_row(0, ist(6, 7), ist(6, 8), 5)]
+            ),
+        )
+        changed = self.admin.post(
+            f"{SESSIONS_URL}{session.pk}/change/",
+            session_form(instructor=self.instructor, title="x" * 201, rows=rows, initial=1),
+        )
+
+        for response in (added, changed):
+            self.assertEqual(response.status_code, 200)
+            self.assertIn("title", response.context["adminform"].form.errors)
+        self.assertEqual(db_state(), before)
+
+    def test_a_page_shown_again_with_errors_leaves_no_write_behind(self):
+        session = self.new_session(ist(5, 7))
+        data = session_form(
+            instructor=self.instructor,
+            title="Renamed",
+            rows=existing_rows(list(session.time_slots.all())),
+            initial=1,
+        )
+        # The action log's formset, validated after the slots, is tampered with.
+        data["studio-actionlogentry-content_type-object_id-TOTAL_FORMS"] = "x"
+        before = db_state()
+
+        response = self.admin.post(f"{SESSIONS_URL}{session.pk}/change/", data)
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(db_state(), before)
+        self.assertEqual(Session.objects.get(pk=session.pk).title, "Morning Yoga")
+
     def test_giving_a_session_to_another_instructor_records_both_and_checks_their_timetable(self):
         session = self.new_session(ist(5, 7))
         slot = session.time_slots.get()
