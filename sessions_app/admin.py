@@ -52,7 +52,6 @@ from sessions_app.models import Session, SlotStatus, TimeSlot
 from studio.actionlog import ActionLogInline
 from studio.errors import CapacityBelowBookedError, StudioError, ValidationFailedError
 
-SLOT_FIELDS = ("start", "end", "capacity")
 # Set on a session by SessionAdmin.save_form once the session's own form is valid.
 SESSION_FORM_VALID = "_admin_session_form_valid"
 
@@ -179,7 +178,7 @@ class SlotShapeForm(forms.ModelForm):
         microseconds: a time left as it was is kept exactly as stored, so it is
         neither moved nor rewritten."""
         values = {}
-        for name in SLOT_FIELDS:
+        for name in services.SLOT_FIELDS:
             value = self.cleaned_data.get(name)
             if self.instance.pk is not None and name not in self.changed_data:
                 value = self.initial.get(name, value)
