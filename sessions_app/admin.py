@@ -1,100 +1,247 @@
+"""The staff's admin of sessions and time slots.
+
+It writes through the same services as the API (`sessions_app.services`),
+with `by=request.user`, so the timetable's rules are checked in one place and
+a refusal shows the service's own words: on the slot's row when it is about
+one slot, on the formset or form otherwise, and as an error message for a
+refused delete.
+
+How the session's change form writes. For a POST, Django's changeform_view
+opens a transaction, validates the session's form, then its inline formsets,
+then saves and logs. Here:
+
+1. `SessionAdmin.save_form` runs only once the session's form is valid, just
+   before the formsets are validated; it marks the form's instance (the
+   session with its new field values) as ready.
+2. The slots' formset `clean()` (TimeSlotInlineFormSet) then calls
+   `session_create` or `session_update` for real, inside that transaction, so
+   the rules are checked and the write made under the same locks. A
+   StudioError becomes form errors. After a create, the form's instance
+   carries the new session's id.
+3. `save_model` and `save_formset` write nothing more; the admin still
+   records its LogEntry and redirects as usual.
+4. Should anything on the page still be invalid after the service wrote,
+   changeform_view rolls the transaction back: a form shown again with errors
+   never leaves a write behind.
+
+The time slot's own form writes the same way, from the form's validation,
+through `time_slot_create` and `time_slot_update`. Deletes (the delete page
+and the "delete selected" action) call `session_delete` and
+`time_slot_delete`.
+"""
+
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import NestedObjects
+from django.contrib.auth import get_permission_codename
+from django.db import router, transaction
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from accounts.models import User
 from sessions_app import selectors, services
-from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, SlotStatus, TimeSlot
-from studio.errors import ValidationFailedError
+from studio.actionlog import ActionLogInline
+from studio.errors import CapacityBelowBookedError, StudioError, ValidationFailedError
+
+# Set on a session by SessionAdmin.save_form once the session's own form is valid.
+SESSION_FORM_VALID = "_admin_session_form_valid"
 
 
-class TimetableAdminMixin:
-    """Edits in the admin reach the public timetable's next read at once.
+def error_messages(error: StudioError) -> list[str]:
+    """The words the API shows for `error`: the messages of its `errors`, or
+    its `detail`."""
 
-    The revision moves after the object and its inlines are saved: last in
-    the admin's transaction, as `timetable_changed` asks.
-    """
+    def flatten(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [message for item in value.values() for message in flatten(item)]
+        if isinstance(value, list):
+            return [message for item in value for message in flatten(item)]
+        return [str(value)]
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        timetable_changed()
+    found = flatten(error.errors) if error.errors else []
+    return found or [str(error.message)]
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        timetable_changed()
+
+class ServiceWritesAdminMixin:
+    """Saves and deletes go through the services; see the module's docstring."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            shown_again = isinstance(response, TemplateResponse) and "adminform" in (
+                response.context_data or {}
+            )
+            if shown_again:
+                transaction.set_rollback(True)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        """The form's validation has written the object through the service."""
+
+    def get_deleted_objects(self, objs, request):
+        # Whether a delete may go ahead is the service's to say, with its own
+        # message: the bookings that keep a slot are neither a page of their
+        # own nor a permission the staff member lacks, since they are never
+        # deleted.
+        deleted, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        kept_only = {
+            str(obj._meta.verbose_name)
+            for obj in collector.protected
+            if type(obj) not in collector.model_objs
+        }
+        perms_needed = {name for name in perms_needed if str(name) not in kept_only}
+        return deleted, model_count, perms_needed, []
 
     def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        timetable_changed()
+        for obj in queryset.order_by("pk"):
+            self.delete_model(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except StudioError as error:
+            # The delete view's transaction, its LogEntry included, is rolled back.
+            for message in error_messages(error):
+                self.message_user(request, message, messages.ERROR)
+            opts = self.model._meta
+            url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[object_id],
+                current_app=self.admin_site.name,
+            )
+            return HttpResponseRedirect(url)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _func, name, description = actions["delete_selected"]
+            actions[name] = (ServiceWritesAdminMixin.delete_selected_in_one_go, name, description)
+        return actions
+
+    def delete_selected_in_one_go(self, request, queryset):
+        """Django's "delete selected" action in one transaction: when the
+        service refuses one object, nothing is deleted and its message shows."""
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return delete_selected(self, request, queryset)
+        except StudioError as error:
+            for message in error_messages(error):
+                self.message_user(request, message, messages.ERROR)
+            return None
 
 
-def check_slot_forms(
-    slot_forms: list[forms.ModelForm], *, instructor: User, replaced: list[int]
-) -> None:
-    """Applies the API's slot rules to valid slot forms, whose instances hold
-    the slots as they are to be saved; each error goes to its form's field.
+class SlotShapeForm(forms.ModelForm):
+    """A slot's form checks its shape: types, required fields and the
+    capacity's range. The timetable's rules are the services', which answer
+    with the API's words; the model's check constraint on start and end stays
+    the database's last defence and is not run here, so that the service,
+    not the constraint, reports a slot that ends before it starts."""
 
-    The slots of `replaced` stay locked until the admin's transaction ends,
-    and the forms' instances take their current counters and cancellation,
-    so saving them cannot undo a booking or a cancellation made meanwhile.
-    """
-    items = []
-    for form in slot_forms:
-        slot = form.instance
-        for name in ("start", "end"):
-            # The form's inputs drop microseconds: a time left as it was is
-            # kept exactly as stored, so it is neither moved nor rewritten.
-            if slot.pk is not None and name in form.fields and name not in form.changed_data:
-                setattr(slot, name, form.initial[name])
-        item = {"start": slot.start, "end": slot.end, "capacity": slot.capacity}
-        if slot.pk is not None:
-            item["id"] = slot.pk
-        items.append(item)
-    try:
-        locked = services.time_slots_check(instructor=instructor, items=items, replaced=replaced)
-    except ValidationFailedError as error:
-        for form, item_errors in zip(slot_forms, error.errors["time_slots"], strict=False):
-            if not isinstance(item_errors, dict):
-                continue
-            for field, field_messages in item_errors.items():
-                for message in field_messages:
-                    form.add_error(field if field in form.fields else None, message)
-        return
-    for form in slot_forms:
-        current = locked.get(form.instance.pk)
-        if current is not None:
-            form.instance.booked = current.booked
-            form.instance.is_cancelled = current.is_cancelled
-            form.instance.cancelled_at = current.cancelled_at
+    def _get_validation_exclusions(self):
+        return {*super()._get_validation_exclusions(), "start", "end"}
+
+    def slot_values(self) -> dict[str, Any]:
+        """The slot's start, end and capacity as entered. The form's inputs drop
+        microseconds: a time left as it was is kept exactly as stored, so it is
+        neither moved nor rewritten."""
+        values = {}
+        for name in services.SLOT_FIELDS:
+            value = self.cleaned_data.get(name)
+            if self.instance.pk is not None and name not in self.changed_data:
+                value = self.initial.get(name, value)
+            values[name] = value
+        return values
 
 
 class TimeSlotInlineFormSet(BaseInlineFormSet):
-    """The session's slots as a whole obey the API's rules: no overlap with
-    each other or the instructor's other slots, capacity not below booked."""
+    """Writes the session and its slots through the services (see the
+    module's docstring); `by` is the staff member."""
+
+    def __init__(self, *args, by=None, **kwargs):
+        self.by = by
+        super().__init__(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()
         session = self.instance
-        if session.instructor_id is None:
-            return  # the session's own form reports the missing instructor
+        if not getattr(session, SESSION_FORM_VALID, False):
+            return  # the session's form shows its own errors first
         kept = [
             form
             for form in self.forms
             if not self._should_delete_form(form)
             and (form.instance.pk is not None or form.has_changed())
         ]
-        if not kept or any(form.errors for form in kept):
+        if any(form.errors for form in kept):
             return
-        replaced = [form.instance.pk for form in self.forms if form.instance.pk is not None]
-        check_slot_forms(kept, instructor=session.instructor, replaced=replaced)
+        items = []
+        for form in kept:
+            item = form.slot_values()
+            if form.instance.pk is not None:
+                item["id"] = form.instance.pk
+            items.append(item)
+        try:
+            self.write(session, items)
+        except StudioError as error:
+            self.show(error, kept)
+            return
+        self.new_objects = [form.instance for form in kept if form.instance.pk is None]
+        self.changed_objects = [
+            (form.instance, form.changed_data)
+            for form in kept
+            if form.instance.pk is not None and form.has_changed()
+        ]
+        self.deleted_objects = [
+            form.instance for form in self.initial_forms if self._should_delete_form(form)
+        ]
+
+    def write(self, session: Session, items: list[dict[str, Any]]) -> None:
+        fields = {field: getattr(session, field) for field in services.SESSION_FIELDS}
+        if session.pk is None:
+            created = services.session_create(**fields, time_slots=items, by=self.by)
+            session.pk = created.pk
+            session.created_at, session.updated_at = created.created_at, created.updated_at
+            session._state.adding = False
+            session._state.db = created._state.db
+            return
+        stored = Session.objects.select_related("instructor").get(pk=session.pk)
+        services.session_update(session=stored, data={**fields, "time_slots": items}, by=self.by)
+
+    def show(self, error: StudioError, kept: list[forms.Form]) -> None:
+        """Puts the service's messages where they belong: on the row of the
+        slot they are about, or (raised) on the formset."""
+        if isinstance(error, ValidationFailedError) and error.errors:
+            nested = error.errors.get("time_slots")
+            if isinstance(nested, list) and nested and all(isinstance(i, dict) for i in nested):
+                for form, item_errors in zip(kept, nested, strict=False):
+                    for field, field_messages in item_errors.items():
+                        for message in field_messages:
+                            form.add_error(field if field in form.fields else None, message)
+                return
+        row = next(
+            (form for form in kept if form.instance.pk == getattr(error, "time_slot_id", 0)),
+            None,
+        )
+        if row is not None:
+            field = "capacity" if isinstance(error, CapacityBelowBookedError) else None
+            row.add_error(field, error.message)
+            return
+        raise forms.ValidationError(error_messages(error))
 
 
 class TimeSlotInline(admin.TabularInline):
     model = TimeSlot
+    form = SlotShapeForm
     formset = TimeSlotInlineFormSet
     extra = 1
     fields = ["start", "end", "capacity", "booked", "available", "status"]
@@ -104,6 +251,17 @@ class TimeSlotInline(admin.TabularInline):
     def get_queryset(self, request):
         # Each row shows its slot by name, which reads the session.
         return super().get_queryset(request).select_related("session")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class SlotRowForm(formset.form):
+            def hand_clean_DELETE(self):
+                """Whether a slot that holds bookings may be deleted is the
+                service's to say, in the API's words, not the foreign key's."""
+
+        formset.form = SlotRowForm
+        return formset
 
     @admin.display(description=_("available"))
     def available(self, slot: TimeSlot):
@@ -131,15 +289,48 @@ class UpcomingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Session)
-class SessionAdmin(TimetableAdminMixin, admin.ModelAdmin):
+class SessionAdmin(ServiceWritesAdminMixin, admin.ModelAdmin):
     list_display = ["title", "instructor", "category", "next_slot", "seats", "created_at"]
     list_filter = ["category", "instructor", UpcomingFilter]
     search_fields = ["title"]
     list_select_related = ["instructor"]
-    inlines = [TimeSlotInline]
+    inlines = [TimeSlotInline, ActionLogInline]
 
     def get_queryset(self, request):
         return selectors.session_list_with_upcoming(super().get_queryset(request))
+
+    def _may_slots(self, request, action: str) -> bool:
+        opts = TimeSlot._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+    def has_add_permission(self, request) -> bool:
+        # A session is created with its slots, from the inline.
+        return super().has_add_permission(request) and self._may_slots(request, "add")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Saving a session writes its slot list, read from the inline, which
+        # therefore must be on the page.
+        return super().has_change_permission(request, obj) and (
+            self._may_slots(request, "view") or self._may_slots(request, "change")
+        )
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, TimeSlotInline):
+            kwargs["by"] = request.user
+        return kwargs
+
+    def save_form(self, request, form, change):
+        session = super().save_form(request, form, change)
+        setattr(session, SESSION_FORM_VALID, True)
+        return session
+
+    def save_formset(self, request, form, formset, change):
+        if not isinstance(formset, TimeSlotInlineFormSet):
+            super().save_formset(request, form, formset, change)
+
+    def delete_model(self, request, obj):
+        services.session_delete(session=obj, by=request.user)
 
     @admin.display(description=_("next slot (studio time)"), ordering="next_start")
     def next_slot(self, session: Session):
@@ -150,20 +341,44 @@ class SessionAdmin(TimetableAdminMixin, admin.ModelAdmin):
         return f"{session.upcoming_booked}/{session.upcoming_capacity}"
 
 
-class TimeSlotForm(forms.ModelForm):
+class TimeSlotForm(SlotShapeForm):
+    """One slot, written through `time_slot_create` or `time_slot_update`
+    once its shape is valid; `by` is the staff member."""
+
+    by = None
+
     class Meta:
         model = TimeSlot
         fields = ["session", "start", "end", "capacity"]
 
     def _post_clean(self) -> None:
-        # After the model's own checks, so each error is reported once.
         super()._post_clean()
         if self.errors:
             return
         slot = self.instance
-        check_slot_forms(
-            [self], instructor=slot.session.instructor, replaced=[slot.pk] if slot.pk else []
-        )
+        try:
+            if slot.pk is None:
+                created = services.time_slot_create(
+                    session=slot.session, **self.slot_values(), by=self.by
+                )
+                slot.pk = created.pk
+                slot._state.adding = False
+                slot._state.db = created._state.db
+            else:
+                stored = TimeSlot.objects.select_related("session__instructor").get(pk=slot.pk)
+                services.time_slot_update(time_slot=stored, **self.slot_values(), by=self.by)
+        except ValidationFailedError as error:
+            nested = (error.errors or {}).get("time_slots")
+            if not (isinstance(nested, list) and nested and isinstance(nested[0], dict)):
+                for message in error_messages(error):
+                    self.add_error(None, message)
+                return
+            for field, field_messages in nested[0].items():
+                for message in field_messages:
+                    self.add_error(field if field in self.fields else None, message)
+        except StudioError as error:
+            field = "capacity" if isinstance(error, CapacityBelowBookedError) else None
+            self.add_error(field, error.message)
 
 
 class SlotStatusFilter(admin.SimpleListFilter):
@@ -179,8 +394,11 @@ class SlotStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(TimeSlot)
-class TimeSlotAdmin(TimetableAdminMixin, admin.ModelAdmin):
+class TimeSlotAdmin(ServiceWritesAdminMixin, admin.ModelAdmin):
+    """The time slots' admin. `bookings.admin` registers it, with the action
+    that cancels slots: cancelling a slot cancels its bookings, which belong
+    to the app above this one."""
+
     form = TimeSlotForm
     list_display = ["session", "start", "end", "capacity", "booked", "available", "status"]
     list_filter = [SlotStatusFilter, "start", "session__category"]
@@ -188,12 +406,19 @@ class TimeSlotAdmin(TimetableAdminMixin, admin.ModelAdmin):
     list_select_related = ["session"]
     date_hierarchy = "start"
     readonly_fields = ["booked", "is_cancelled", "cancelled_at"]
-    actions = ["cancel_slots"]
+    inlines = [ActionLogInline]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         # A slot stays with its session, as in the API.
         return [*fields, "session"] if obj is not None else fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"by": request.user})
+
+    def delete_model(self, request, obj):
+        services.time_slot_delete(time_slot=obj, by=request.user)
 
     @admin.display(description=_("available"))
     def available(self, slot: TimeSlot) -> int:
@@ -202,34 +427,3 @@ class TimeSlotAdmin(TimetableAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("status"))
     def status(self, slot: TimeSlot) -> str:
         return slot.get_status_display()
-
-    @admin.action(description=_("Cancel selected slots"), permissions=["change"])
-    def cancel_slots(self, request, queryset: QuerySet[TimeSlot]) -> None:
-        """Cancels each slot with the service; slots cancelled before are left alone."""
-        slots = list(queryset.order_by("pk"))
-        open_slots = [slot for slot in slots if not slot.is_cancelled]
-        skipped = len(slots) - len(open_slots)
-        bookings = sum(services.time_slot_cancel(time_slot=slot) for slot in open_slots)
-        if open_slots:
-            self.message_user(
-                request,
-                _("Cancelled %(slots)s and %(bookings)s.")
-                % {
-                    "slots": ngettext("%(count)d slot", "%(count)d slots", len(open_slots))
-                    % {"count": len(open_slots)},
-                    "bookings": ngettext("%(count)d booking", "%(count)d bookings", bookings)
-                    % {"count": bookings},
-                },
-                messages.SUCCESS,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "Skipped %(count)d slot that was already cancelled.",
-                    "Skipped %(count)d slots that were already cancelled.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )

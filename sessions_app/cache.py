@@ -6,8 +6,8 @@ with parameters the view does not read is answered uncached, so junk query
 strings cannot fill the cache. Every write the public can see calls
 `timetable_changed()` (or sends `studio.signals.timetable_changed`), which
 moves the revision on in the write's own transaction, so no worker serves
-the old answer once the write has committed. An answer also lapses when the earliest upcoming slot starts, since the
-timetable then changes by time alone.
+the old answer once the write has committed. An answer also lapses when the
+earliest upcoming slot starts, since the timetable then changes by time alone.
 """
 
 import hashlib

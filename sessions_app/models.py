@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -76,8 +75,11 @@ class TimeSlotQuerySet(models.QuerySet):
 class TimeSlot(models.Model):
     """One dated occurrence of a session, with a number of seats.
 
-    `booked` counts the confirmed bookings. Only the booking services change
-    it, under a lock on this row; the database keeps it within the capacity.
+    `booked` counts the confirmed bookings. Only the services that book,
+    cancel a booking or cancel the slot change it, each under a lock on this
+    row; the database keeps it within the capacity. The timetable's rules
+    (times, overlaps, capacity not below `booked`) are checked by the services
+    of `sessions_app.services`, with the constraints below as the last defence.
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="time_slots")
@@ -116,17 +118,6 @@ class TimeSlot(models.Model):
     def __str__(self) -> str:
         start = timezones.localize(self.start, timezones.studio_zone())
         return f"{self.session.title} at {start:%Y-%m-%d %H:%M}"
-
-    def clean(self) -> None:
-        errors = {}
-        if self.start and self.end and self.end <= self.start:
-            errors["end"] = _("A time slot must end after it starts.")
-        if self.capacity is not None and self.capacity < self.booked:
-            errors["capacity"] = _(
-                "The capacity cannot be lower than the %(booked)d confirmed bookings."
-            ) % {"booked": self.booked}
-        if errors:
-            raise ValidationError(errors)
 
     def get_status_display(self) -> str:
         return SlotStatus(self.status).label

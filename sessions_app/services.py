@@ -1,75 +1,99 @@
-"""Every write on sessions and their time slots."""
+"""Every write on sessions and their time slots, and the timetable's rules.
+
+Each rule of the timetable lives in exactly one `_check_*` function below;
+the services compose them, and the admin writes through these same services,
+so the API and the admin refuse the same things with the same words. The
+database constraints on TimeSlot stay as the last defence.
+
+A write runs in one transaction: one `lock_objects` call first (the
+instructor's row, which serialises the writes of one timetable so that two
+requests cannot each add one of two overlapping slots, and the slots the
+write reads or changes, so that no booking lands on a slot while its
+capacity is lowered or it is deleted), then the checks, the writes and the
+action-log entries. Every write service takes the acting user as `by`
+(None for the system).
+
+A 409 about one slot (`capacity_below_booked`, or `has_bookings` for a
+slot being removed) carries that slot's id as `time_slot_id`, so a form can
+show the message on the slot's row; the API answers with its `detail` only.
+"""
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus
 from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot
+from studio.actionlog import log_action, log_actions
 from studio.errors import (
     CapacityBelowBookedError,
     HasBookingsError,
+    StudioError,
     ValidationFailedError,
 )
+from studio.locking import lock_objects
 
-SESSION_FIELDS = ("title", "description", "category")
+SESSION_FIELDS = ("instructor", "title", "description", "category")
+# Fields whose old and new values the action log records; a description is
+# logged as changed, without its text.
+SMALL_SESSION_FIELDS = ("instructor", "title", "category")
+SLOT_FIELDS = ("start", "end", "capacity")
+
+SlotErrors = list[dict[str, list[str]]]
 
 
-def _lock_instructor(instructor: User) -> None:
-    """Serialises the writes of one instructor's timetable, so two requests
-    cannot each add one of two overlapping slots."""
-    User.objects.select_for_update().filter(pk=instructor.pk).first()
+# The rules ------------------------------------------------------------------
 
 
-def _check_slots(
-    *,
-    instructor: User,
-    items: list[dict[str, Any]],
-    existing: dict[int, TimeSlot],
-    ignore: Iterable[int] = (),
-) -> None:
-    """Validates the slot list of a create or update as a whole.
+def _check_has_slots(count: int) -> None:
+    """A session always has at least one time slot."""
+    if count < 1:
+        raise ValidationFailedError(
+            errors={"time_slots": [_("A session needs at least one time slot.")]}
+        )
 
-    `existing` maps slot ids to the session's current slots; `ignore` names
-    slots of this session that the request replaces or deletes, so they do not
-    count as overlaps. Raises ValidationFailedError with errors nested per item.
-    """
-    errors: list[dict[str, list[str]]] = [{} for _ in items]
-    current = now()
-    seen_ids = set()
+
+def _check_slot_ids(items: list[dict[str, Any]], existing: dict[int, TimeSlot]) -> SlotErrors:
+    """An item with an id names a slot of this session, once."""
+    errors: SlotErrors = [{} for _ in items]
+    seen = set()
     for index, item in enumerate(items):
-        slot = existing.get(item.get("id"))
-        if item.get("id") is not None and slot is None:
-            errors[index].setdefault("id", []).append(
-                _("No time slot with this id in this session.")
-            )
+        slot_id = item.get("id")
+        if slot_id is None:
             continue
-        if slot is not None and slot.pk in seen_ids:
-            errors[index].setdefault("id", []).append(_("This time slot is listed twice."))
-            continue
-        if slot is not None:
-            seen_ids.add(slot.pk)
-        moved = slot is None or item["start"] != slot.start
-        if moved and item["start"] <= current:
-            errors[index].setdefault("start", []).append(_("A time slot must start in the future."))
-        if item["end"] <= item["start"]:
-            errors[index].setdefault("end", []).append(_("A time slot must end after it starts."))
-    if any(errors):
-        raise ValidationFailedError(errors={"time_slots": errors})
+        if slot_id not in existing:
+            errors[index]["id"] = [_("No time slot with this id in this session.")]
+        elif slot_id in seen:
+            errors[index]["id"] = [_("This time slot is listed twice.")]
+        seen.add(slot_id)
+    return errors
 
-    # A slot the studio cancelled blocks no time: it stays in the list as
-    # history and takes no part in the overlap checks.
-    active = [
-        (index, item)
-        for index, item in enumerate(items)
-        if not getattr(existing.get(item.get("id")), "is_cancelled", False)
-    ]
+
+def _check_starts_in_future(
+    item: dict[str, Any], slot: TimeSlot | None, current: datetime
+) -> str | None:
+    """A new slot, or one given a new start, starts in the future; a slot
+    left where it is may have started (it stays in the list as history)."""
+    moved = slot is None or item["start"] != slot.start
+    if moved and item["start"] <= current:
+        return _("A time slot must start in the future.")
+    return None
+
+
+def _check_ends_after_start(item: dict[str, Any]) -> str | None:
+    if item["end"] <= item["start"]:
+        return _("A time slot must end after it starts.")
+    return None
+
+
+def _check_no_overlap_within(active: list[tuple[int, dict[str, Any]]], errors: SlotErrors) -> None:
+    """No two slots of one request overlap; the later one is reported."""
     # In start order, a slot overlaps an earlier one exactly when it starts
     # before the latest end seen so far.
     latest = None  # (index, item) of the slot ending last so far
@@ -81,12 +105,31 @@ def _check_slots(
             )
         if latest is None or item["end"] > latest[1]["end"]:
             latest = (index, item)
-    others = TimeSlot.objects.for_instructor(instructor).filter(is_cancelled=False)
-    others = others.exclude(pk__in=list(ignore))
+
+
+def _check_no_overlap_with_instructor(
+    instructor: User,
+    active: list[tuple[int, dict[str, Any]]],
+    ignore: Iterable[int],
+    errors: SlotErrors,
+) -> None:
+    """No slot overlaps another slot of the instructor that the studio has
+    not cancelled; the slots of `ignore` (those the request replaces) do not
+    count."""
+    if not active:
+        return
     bounds = Q()
     for _index, item in active:
         bounds |= Q(start__lt=item["end"], end__gt=item["start"])
-    clashes = list(others.filter(bounds).select_related("session")) if active else []
+    others = (
+        TimeSlot.objects.for_instructor(instructor)
+        .filter(is_cancelled=False)
+        .exclude(pk__in=list(ignore))
+        .filter(bounds)
+        .select_related("session")
+        .order_by("start", "pk")
+    )
+    clashes = list(others)
     for index, item in active:
         for clash in clashes:
             if clash.start < item["end"] and clash.end > item["start"]:
@@ -95,131 +138,139 @@ def _check_slots(
                     % {"id": clash.pk, "title": clash.session.title}
                 )
                 break
-    if any(errors):
-        raise ValidationFailedError(errors={"time_slots": errors})
 
 
-def time_slots_check(
-    *, instructor: User, items: list[dict[str, Any]], replaced: Iterable[int] = ()
-) -> dict[int, TimeSlot]:
-    """The slot rules of session_create and session_update, for a form that
-    writes slots itself (the admin).
-
-    `items` are slots as they are to be saved (`start`, `end`, `capacity`, and
-    `id` for an existing slot); `replaced` names the current slots they replace
-    or delete, which do not count as overlaps. Locks the instructor's timetable
-    and those slots, as the services do, until the caller's transaction ends
-    (the admin's views run in one), and returns the locked slots by id, so the
-    caller saves them with their current counters. Raises ValidationFailedError
-    with errors nested per item, as the services do.
-    """
-    with transaction.atomic():
-        _lock_instructor(instructor)
-        existing = {
-            slot.pk: slot
-            for slot in TimeSlot.objects.select_for_update()
-            .filter(pk__in=list(replaced))
-            .order_by("pk")
-        }
-        _check_slots(instructor=instructor, items=items, existing=existing, ignore=set(existing))
-    errors: list[dict[str, list[str]]] = [{} for _ in items]
-    for index, item in enumerate(items):
-        slot = existing.get(item.get("id"))
-        if slot is not None and item["capacity"] < slot.booked:
-            errors[index]["capacity"] = [
-                _("The capacity cannot be lower than the %(booked)d confirmed bookings.")
-                % {"booked": slot.booked}
-            ]
-    if any(errors):
-        raise ValidationFailedError(errors={"time_slots": errors})
-    return existing
-
-
-def session_create(
+def _check_slots(
     *,
     instructor: User,
-    title: str,
-    category: str,
-    time_slots: list[dict[str, Any]],
-    description: str = "",
-) -> Session:
-    if not time_slots:
-        raise ValidationFailedError(
-            errors={"time_slots": [_("A session needs at least one time slot.")]}
-        )
-    with transaction.atomic():
-        _lock_instructor(instructor)
-        _check_slots(instructor=instructor, items=time_slots, existing={})
-        session = Session.objects.create(
-            instructor=instructor, title=title, description=description, category=category
-        )
-        TimeSlot.objects.bulk_create(_new_slots(session, time_slots))
-        timetable_changed()
-    return session
+    items: list[dict[str, Any]],
+    existing: dict[int, TimeSlot],
+    ignore: Iterable[int] = (),
+) -> None:
+    """The rules on the times of a slot list, as a whole.
+
+    `existing` maps ids to the session's current slots (locked); `ignore`
+    names current slots that the request replaces or deletes, so they do not
+    count as overlaps. Raises ValidationFailedError with errors nested per
+    item: first each item's own errors, then overlaps.
+    """
+    errors = _check_slot_ids(items, existing)
+    current = now()
+    for index, item in enumerate(items):
+        if errors[index]:
+            continue
+        slot = existing.get(item.get("id"))
+        for field, message in (
+            ("start", _check_starts_in_future(item, slot, current)),
+            ("end", _check_ends_after_start(item)),
+        ):
+            if message is not None:
+                errors[index].setdefault(field, []).append(message)
+    if any(errors):
+        raise ValidationFailedError(errors={"time_slots": errors})
+
+    # A slot the studio cancelled blocks no time: it stays in the list as
+    # history and takes no part in the overlap checks.
+    active = [
+        (index, item)
+        for index, item in enumerate(items)
+        if not getattr(existing.get(item.get("id")), "is_cancelled", False)
+    ]
+    _check_no_overlap_within(active, errors)
+    _check_no_overlap_with_instructor(instructor, active, ignore, errors)
+    if any(errors):
+        raise ValidationFailedError(errors={"time_slots": errors})
 
 
-def session_update(*, session: Session, data: dict[str, Any]) -> Session:
-    """Changes the fields given; `time_slots`, when given, is the full list:
-    an item with an id changes that slot, one without adds a slot, and a slot
-    left out is deleted. Nothing is saved unless all of it is valid."""
-    with transaction.atomic():
-        _lock_instructor(session.instructor)
-        fields = [field for field in SESSION_FIELDS if field in data]
-        for field in fields:
-            setattr(session, field, data[field])
-        if "time_slots" in data:
-            _replace_slots(session, data["time_slots"])
-        # Only what this request changes, so concurrent edits of other fields stay.
-        session.save(update_fields=[*fields, "updated_at"])
-        timetable_changed()
-    return session
-
-
-def _replace_slots(session: Session, items: list[dict[str, Any]]) -> None:
-    if not items:
-        raise ValidationFailedError(
-            errors={"time_slots": [_("A session needs at least one time slot.")]}
-        )
-    # Lock the session's slots (in id order) so no booking lands on a slot
-    # while its capacity is lowered or it is deleted.
-    existing = {
-        slot.pk: slot
-        for slot in TimeSlot.objects.select_for_update().filter(session=session).order_by("pk")
-    }
-    kept_ids = {item["id"] for item in items if item.get("id") is not None}
-    removed_ids = set(existing) - kept_ids
-    # Every current slot of the session is either in `items` (and checked
-    # there) or about to be removed, so none of them counts as an overlap.
-    _check_slots(
-        instructor=session.instructor, items=items, existing=existing, ignore=set(existing)
-    )
-    if removed_ids and Booking.objects.filter(time_slot_id__in=removed_ids).exists():
-        raise HasBookingsError(
-            _("A time slot that holds bookings cannot be removed; cancel it instead.")
-        )
+def _check_capacity_not_below_booked(
+    items: list[dict[str, Any]], existing: dict[int, TimeSlot]
+) -> None:
+    """No slot's capacity goes below its confirmed bookings (`booked`, read
+    from the locked row)."""
     for item in items:
         slot = existing.get(item.get("id"))
         if slot is not None and item["capacity"] < slot.booked:
-            raise CapacityBelowBookedError(
+            error = CapacityBelowBookedError(
                 _(
                     "Time slot %(id)d has %(booked)d confirmed bookings; its capacity "
                     "cannot be lower."
                 )
                 % {"id": slot.pk, "booked": slot.booked}
             )
-    TimeSlot.objects.filter(pk__in=removed_ids).delete()
-    changed = []
-    for item in items:
-        slot = existing.get(item.get("id"))
-        if slot is not None and (slot.start, slot.end, slot.capacity) != (
-            item["start"],
-            item["end"],
-            item["capacity"],
-        ):
-            slot.start, slot.end, slot.capacity = item["start"], item["end"], item["capacity"]
-            changed.append(slot)
-    TimeSlot.objects.bulk_update(changed, ["start", "end", "capacity"])
-    TimeSlot.objects.bulk_create(_new_slots(session, [i for i in items if i.get("id") is None]))
+            raise _about_slot(error, slot.pk)
+
+
+def _check_holds_no_bookings(slot_ids: Iterable[int], *, whole_session: bool = False) -> None:
+    """A slot, or a session, that holds any booking (confirmed or cancelled,
+    past or upcoming) is never deleted: booking history is kept."""
+    booked = (
+        TimeSlot.objects.filter(pk__in=list(slot_ids), bookings__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if booked is None:
+        return
+    if whole_session:
+        raise HasBookingsError(
+            _("This session holds bookings and cannot be deleted; booking history is kept.")
+        )
+    error = HasBookingsError(
+        _("A time slot that holds bookings cannot be removed; cancel it instead.")
+    )
+    raise _about_slot(error, booked)
+
+
+def _about_slot(error: StudioError, slot_id: int) -> StudioError:
+    error.time_slot_id = slot_id
+    return error
+
+
+# Locks and the action log ---------------------------------------------------
+
+
+def _lock(
+    instructors: Iterable[User], slots: QuerySet[TimeSlot] | None = None
+) -> dict[int, TimeSlot]:
+    """Takes the write's locks in one call: the instructors' rows, then the
+    slots of the queryset `slots` if given. Returns those slots by id."""
+    users = User.objects.filter(pk__in={instructor.pk for instructor in instructors})
+    if slots is None:
+        lock_objects(users)
+        return {}
+    _users, locked = lock_objects(users, slots)
+    return {slot.pk: slot for slot in locked}
+
+
+def _slot_values(slot: TimeSlot) -> dict[str, Any]:
+    return {"session": slot.session_id, **{field: getattr(slot, field) for field in SLOT_FIELDS}}
+
+
+def _changes(
+    old: dict[str, Any], new: dict[str, Any], *, fields: Iterable[str], small: Iterable[str]
+) -> dict[str, Any]:
+    """The action log's record of a change: the `fields` changed, with old
+    and new values for the `small` ones; empty when nothing changed."""
+    fields = [field for field in fields if new[field] != old[field]]
+    shown = [field for field in fields if field in small]
+    if not fields:
+        return {}
+    return {
+        "fields": fields,
+        "old": {field: old[field] for field in shown},
+        "new": {field: new[field] for field in shown},
+    }
+
+
+def _session_values(session: Session) -> dict[str, Any]:
+    return {
+        field: session.instructor_id if field == "instructor" else getattr(session, field)
+        for field in SESSION_FIELDS
+    }
+
+
+def _item(slot: TimeSlot) -> dict[str, Any]:
+    return {"id": slot.pk, **{field: getattr(slot, field) for field in SLOT_FIELDS}}
 
 
 def _new_slots(session: Session, items: list[dict[str, Any]]) -> list[TimeSlot]:
@@ -229,34 +280,202 @@ def _new_slots(session: Session, items: list[dict[str, Any]]) -> list[TimeSlot]:
     ]
 
 
-def session_delete(*, session: Session) -> None:
+# Sessions -------------------------------------------------------------------
+
+
+def session_create(
+    *,
+    instructor: User,
+    title: str,
+    category: str,
+    time_slots: list[dict[str, Any]],
+    description: str = "",
+    by: User | None,
+) -> Session:
+    _check_has_slots(len(time_slots))
     with transaction.atomic():
-        _lock_instructor(session.instructor)
-        # With the slots locked, no booking can land between the check and the delete.
-        list(TimeSlot.objects.select_for_update().filter(session=session).order_by("pk"))
-        if Booking.objects.filter(time_slot__session=session).exists():
-            raise HasBookingsError(
-                _("This session holds bookings and cannot be deleted; booking history is kept.")
+        _lock([instructor])
+        _check_slots(instructor=instructor, items=time_slots, existing={})
+        session = Session.objects.create(
+            instructor=instructor, title=title, description=description, category=category
+        )
+        slots = TimeSlot.objects.bulk_create(_new_slots(session, time_slots))
+        log_action(
+            session,
+            "session.created",
+            by=by,
+            data={
+                "instructor": instructor.pk,
+                "title": title,
+                "category": category,
+                "time_slots": [slot.pk for slot in slots],
+            },
+        )
+        log_actions(slots, "time_slot.created", by=by, data={"session": session.pk})
+        timetable_changed()
+    return session
+
+
+def session_update(*, session: Session, data: dict[str, Any], by: User | None) -> Session:
+    """Changes the fields given (`instructor`, `title`, `description`,
+    `category`); `session` is the session as stored.
+
+    `time_slots`, when given, is the full list: an item with an id changes
+    that slot, one without adds a slot, and a slot left out is deleted. A new
+    instructor takes the session's slots into their timetable, which must
+    have room for them. Nothing is saved unless all of it is valid.
+    """
+    if "time_slots" in data:
+        _check_has_slots(len(data["time_slots"]))
+    instructor = data.get("instructor", session.instructor)
+    moves = instructor.pk != session.instructor_id
+    touches_slots = "time_slots" in data or moves
+    with transaction.atomic():
+        existing = _lock(
+            [session.instructor, instructor],
+            TimeSlot.objects.filter(session=session) if touches_slots else None,
+        )
+        old = _session_values(session)
+        fields = [field for field in SESSION_FIELDS if field in data]
+        for field in fields:
+            setattr(session, field, data[field])
+        slot_changes = {}
+        if touches_slots:
+            items = data.get("time_slots", [_item(slot) for slot in existing.values()])
+            slot_changes = _replace_slots(
+                session, instructor=instructor, items=items, existing=existing, by=by
             )
+        # Only what this request changes, so concurrent edits of other fields stay.
+        session.save(update_fields=[*fields, "updated_at"])
+        record = _changes(
+            old, _session_values(session), fields=SESSION_FIELDS, small=SMALL_SESSION_FIELDS
+        )
+        if slot_changes:
+            record["time_slots"] = slot_changes
+        if record:
+            log_action(session, "session.updated", by=by, data=record)
+        timetable_changed()
+    return session
+
+
+def _replace_slots(
+    session: Session,
+    *,
+    instructor: User,
+    items: list[dict[str, Any]],
+    existing: dict[int, TimeSlot],
+    by: User | None,
+) -> dict[str, list[int]]:
+    """Makes the session's slots (`existing`, locked) those of `items`;
+    returns the ids of the slots created, updated and deleted."""
+    kept_ids = {item["id"] for item in items if item.get("id") is not None}
+    removed = [slot for pk, slot in existing.items() if pk not in kept_ids]
+    # Every current slot of the session is either in `items` (and checked
+    # there) or about to be removed, so none of them counts as an overlap.
+    _check_slots(instructor=instructor, items=items, existing=existing, ignore=set(existing))
+    if removed:
+        _check_holds_no_bookings([slot.pk for slot in removed])
+    _check_capacity_not_below_booked(items, existing)
+
+    for slot in removed:
+        log_action(slot, "time_slot.deleted", by=by, data=_slot_values(slot))
+    TimeSlot.objects.filter(pk__in=[slot.pk for slot in removed]).delete()
+    changed = []
+    for item in items:
+        slot = existing.get(item.get("id"))
+        if slot is None:
+            continue
+        record = _changes(_item(slot), item, fields=SLOT_FIELDS, small=SLOT_FIELDS)
+        if record:
+            for field in SLOT_FIELDS:
+                setattr(slot, field, item[field])
+            changed.append(slot)
+            log_action(slot, "time_slot.updated", by=by, data=record)
+    TimeSlot.objects.bulk_update(changed, SLOT_FIELDS)
+    created = TimeSlot.objects.bulk_create(
+        _new_slots(session, [item for item in items if item.get("id") is None])
+    )
+    log_actions(created, "time_slot.created", by=by, data={"session": session.pk})
+    changes = {
+        "created": [slot.pk for slot in created],
+        "updated": [slot.pk for slot in changed],
+        "deleted": [slot.pk for slot in removed],
+    }
+    return {key: ids for key, ids in changes.items() if ids}
+
+
+def session_delete(*, session: Session, by: User | None) -> None:
+    with transaction.atomic():
+        # With the slots locked, no booking can land between the check and the delete.
+        slots = _lock([session.instructor], TimeSlot.objects.filter(session=session))
+        _check_holds_no_bookings(slots, whole_session=True)
+        log_action(
+            session,
+            "session.deleted",
+            by=by,
+            data={
+                **{
+                    field: value
+                    for field, value in _session_values(session).items()
+                    if field in SMALL_SESSION_FIELDS
+                },
+                "time_slots": [_item(slot) for slot in slots.values()],
+            },
+        )
         session.delete()
         timetable_changed()
 
 
-def time_slot_cancel(*, time_slot: TimeSlot) -> int:
-    """The studio cancels a slot: it takes no more bookings and its confirmed
-    bookings become cancelled. Returns how many bookings were cancelled."""
+# One time slot of a session ---------------------------------------------------
+
+
+def time_slot_create(
+    *, session: Session, start: datetime, end: datetime, capacity: int, by: User | None
+) -> TimeSlot:
+    """Adds one slot to a session, under the rules of a slot added with
+    session_update; the session's other slots count as the instructor's."""
+    item = {"start": start, "end": end, "capacity": capacity}
     with transaction.atomic():
-        slot = TimeSlot.objects.select_for_update().get(pk=time_slot.pk)
-        if slot.is_cancelled:
-            return 0
-        cancelled_at = now()
-        count = Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED).update(
-            status=BookingStatus.CANCELLED, cancelled_at=cancelled_at
-        )
-        slot.is_cancelled = True
-        slot.cancelled_at = cancelled_at
-        slot.booked = 0
-        slot.save(update_fields=["is_cancelled", "cancelled_at", "booked"])
+        _lock([session.instructor])
+        _check_slots(instructor=session.instructor, items=[item], existing={})
+        slot = TimeSlot.objects.create(session=session, **item)
+        log_action(slot, "time_slot.created", by=by, data={"session": session.pk})
         timetable_changed()
-    time_slot.refresh_from_db()
-    return count
+    return slot
+
+
+def time_slot_update(
+    *, time_slot: TimeSlot, start: datetime, end: datetime, capacity: int, by: User | None
+) -> TimeSlot:
+    """Changes one slot's times and capacity, under the rules of a slot
+    changed with session_update. Returns the slot as saved."""
+    instructor = time_slot.session.instructor
+    with transaction.atomic():
+        existing = _lock([instructor], TimeSlot.objects.filter(pk=time_slot.pk))
+        slot = existing[time_slot.pk]
+        item = {"id": slot.pk, "start": start, "end": end, "capacity": capacity}
+        _check_slots(instructor=instructor, items=[item], existing=existing, ignore=[slot.pk])
+        _check_capacity_not_below_booked([item], existing)
+        record = _changes(_item(slot), item, fields=SLOT_FIELDS, small=SLOT_FIELDS)
+        if record:
+            slot.start, slot.end, slot.capacity = start, end, capacity
+            slot.save(update_fields=list(SLOT_FIELDS))
+            log_action(slot, "time_slot.updated", by=by, data=record)
+            timetable_changed()
+    return slot
+
+
+def time_slot_delete(*, time_slot: TimeSlot, by: User | None) -> None:
+    """Deletes one slot of a session, under the rules of a slot left out of
+    session_update's list: the session keeps a slot, and a slot that holds
+    bookings is kept."""
+    with transaction.atomic():
+        slots = _lock(
+            [time_slot.session.instructor], TimeSlot.objects.filter(session_id=time_slot.session_id)
+        )
+        _check_has_slots(len([pk for pk in slots if pk != time_slot.pk]))
+        _check_holds_no_bookings([time_slot.pk])
+        slot = slots.get(time_slot.pk, time_slot)
+        log_action(slot, "time_slot.deleted", by=by, data=_slot_values(slot))
+        TimeSlot.objects.filter(pk=time_slot.pk).delete()
+        timetable_changed()

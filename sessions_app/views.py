@@ -68,7 +68,9 @@ class SessionViewSet(viewsets.ModelViewSet):
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        session = services.session_create(instructor=request.user, **serializer.validated_data)
+        session = services.session_create(
+            instructor=request.user, by=request.user, **serializer.validated_data
+        )
         return self._render(session, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -79,7 +81,7 @@ class SessionViewSet(viewsets.ModelViewSet):
         session = self.get_object()
         serializer = self.get_serializer(data=request.data, partial=kwargs.pop("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.session_update(session=session, data=serializer.validated_data)
+        services.session_update(session=session, data=serializer.validated_data, by=request.user)
         return self._render(session)
 
     @extend_schema(
@@ -91,7 +93,7 @@ class SessionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(responses={204: None, 409: ProblemSerializer})
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        services.session_delete(session=self.get_object())
+        services.session_delete(session=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -30,9 +30,10 @@ from typing import Any
 from unittest import TestCase as UnitTestCase
 from zoneinfo import ZoneInfo
 
+from django.contrib.admin.models import LogEntry
 from django.core.cache import cache
 from django.db import connection
-from django.test import TestCase
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -46,6 +47,7 @@ from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings import services as booking_services
 from bookings.models import Booking
 from sessions_app.models import Session, TimeSlot
+from studio.models import ActionLogEntry
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -101,15 +103,21 @@ def book(slot: TimeSlot, client: User | None = None) -> Booking:
     """Books `slot` for `client` (a new client when none is given) through
     `bookings.services.booking_create`, then refreshes `slot` from the database."""
     booking = booking_services.booking_create(
-        client=client or ClientFactory(), time_slot_id=slot.pk
+        client=client or ClientFactory(), time_slot_id=slot.pk, by=None
     )
     slot.refresh_from_db()
     return booking
 
 
+def cancel_slot(slot: TimeSlot) -> int:
+    """The studio cancels `slot` through `bookings.services.time_slot_cancel`;
+    `slot` is refreshed. Returns how many bookings were cancelled."""
+    return booking_services.time_slot_cancel(time_slot=slot, by=None)
+
+
 def book_and_cancel(slot: TimeSlot, client: User | None = None) -> Booking:
     """A booking of `slot` made and then cancelled through the services."""
-    booking = booking_services.booking_cancel(booking=book(slot, client))
+    booking = booking_services.booking_cancel(booking=book(slot, client), by=None)
     slot.refresh_from_db()
     return booking
 
@@ -142,11 +150,12 @@ def move_into_the_past(slot: TimeSlot) -> TimeSlot:
 
 
 def db_state() -> dict:
-    """Everything a sessions service can change, to compare before and after."""
+    """Everything a timetable or booking write can change, the action log and
+    the admin's log included, to compare before and after."""
     return {
         "sessions": list(
             Session.objects.order_by("pk").values_list(
-                "pk", "title", "description", "category", "updated_at"
+                "pk", "instructor_id", "title", "description", "category", "updated_at"
             )
         ),
         "slots": list(
@@ -157,6 +166,8 @@ def db_state() -> dict:
         "bookings": list(
             Booking.objects.order_by("pk").values_list("pk", "time_slot_id", "status")
         ),
+        "action_log": ActionLogEntry.objects.count(),
+        "admin_log": LogEntry.objects.count(),
     }
 
 
@@ -454,12 +465,105 @@ class AdminTestCase(TestCase):
 
 SESSIONS_URL = "/admin/sessions_app/session/"
 SLOTS_URL = "/admin/sessions_app/timeslot/"
+# Each change form holds the object's read-only action log, an empty formset when posted.
+ACTION_LOG_FORMS = {
+    "studio-actionlogentry-content_type-object_id-TOTAL_FORMS": "0",
+    "studio-actionlogentry-content_type-object_id-INITIAL_FORMS": "0",
+}
 
 
 def admin_inputs(value: datetime, prefix: str) -> dict[str, str]:
     """The admin's date and time inputs for `value`, on the studio's clocks."""
     local = value.astimezone(IST)
     return {f"{prefix}_0": local.date().isoformat(), f"{prefix}_1": local.strftime("%H:%M:%S")}
+
+
+# Admin forms as a browser posts them, for tests that drive the admin and the API.
+
+
+def staff_browser(staff: User) -> Client:
+    browser = Client()
+    browser.force_login(staff)
+    return browser
+
+
+def api_client(user: User) -> APIClient:
+    """An API client signed in as `user`."""
+    client = APIClient()
+    sign_in(client, user)
+    return client
+
+
+def slot_json(start: datetime, end: datetime | None = None, capacity: int = 10, **extra) -> dict:
+    end = end or start + timedelta(hours=1)
+    return {"start": start.isoformat(), "end": end.isoformat(), "capacity": capacity, **extra}
+
+
+def listed_json(slot: TimeSlot, **changes) -> dict:
+    return {**slot_json(slot.start, slot.end, slot.capacity, id=slot.pk), **changes}
+
+
+def inline_row(
+    index: int, start: datetime, end: datetime, capacity: int, slot: TimeSlot | None = None
+) -> dict[str, str]:
+    prefix = f"time_slots-{index}"
+    data = {
+        **admin_inputs(start, f"{prefix}-start"),
+        **admin_inputs(end, f"{prefix}-end"),
+        f"{prefix}-capacity": str(capacity),
+    }
+    if slot is not None:
+        data.update({f"{prefix}-id": str(slot.pk), f"{prefix}-session": str(slot.session_id)})
+    return data
+
+
+def session_form(
+    *,
+    instructor: User,
+    rows: list[dict[str, str]],
+    initial: int = 0,
+    title: str = "Admin Yoga",
+    description: str = "",
+    category: str = "yoga",
+) -> dict[str, str]:
+    """The session's add or change form with `rows` (from `inline_row`) as
+    its inline slots, the first `initial` of them existing slots."""
+    data = {
+        "instructor": str(instructor.pk),
+        "title": title,
+        "description": description,
+        "category": category,
+        "time_slots-TOTAL_FORMS": str(len(rows)),
+        "time_slots-INITIAL_FORMS": str(initial),
+        "time_slots-MIN_NUM_FORMS": "0",
+        "time_slots-MAX_NUM_FORMS": "1000",
+        **ACTION_LOG_FORMS,
+    }
+    for row in rows:
+        data.update(row)
+    return data
+
+
+def existing_rows(slots: list[TimeSlot]) -> list[dict[str, str]]:
+    """The inline rows of `slots` as the change page shows them."""
+    return [
+        inline_row(index, slot.start, slot.end, slot.capacity, slot)
+        for index, slot in enumerate(slots)
+    ]
+
+
+def slot_form(
+    start: datetime, end: datetime, capacity: int, session: Session | None = None
+) -> dict[str, str]:
+    """The time slot's own add (with `session`) or change form."""
+    data = {**admin_inputs(start, "start"), **admin_inputs(end, "end"), "capacity": str(capacity)}
+    if session is not None:
+        data["session"] = str(session.pk)
+    return {**data, **ACTION_LOG_FORMS}
+
+
+def shown_messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
 
 
 # Start-up configuration, in a fresh interpreter with a chosen environment.

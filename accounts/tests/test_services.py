@@ -280,7 +280,7 @@ class UserUpdateTests(TestCase):
     def test_update_changes_name_and_timezone(self):
         user = ClientFactory(name="Old", timezone="Asia/Kolkata")
 
-        services.user_update(user=user, name="New", timezone="Europe/Paris")
+        services.user_update(user=user, name="New", timezone="Europe/Paris", by=None)
 
         user.refresh_from_db()
         self.assertEqual(user.name, "New")
@@ -289,7 +289,7 @@ class UserUpdateTests(TestCase):
     def test_update_leaves_fields_it_is_not_given(self):
         user = ClientFactory(name="Old", timezone="Asia/Kolkata")
 
-        services.user_update(user=user, timezone="Europe/Paris")
+        services.user_update(user=user, timezone="Europe/Paris", by=None)
 
         user.refresh_from_db()
         self.assertEqual(user.name, "Old")
@@ -302,7 +302,7 @@ class PasswordChangeTests(TestCase):
 
     def test_change_sets_the_new_password(self):
         services.user_change_password(
-            user=self.user, old_password=PASSWORD, new_password=NEW_PASSWORD
+            user=self.user, old_password=PASSWORD, new_password=NEW_PASSWORD, by=None
         )
 
         self.user.refresh_from_db()
@@ -313,7 +313,7 @@ class PasswordChangeTests(TestCase):
         pairs = [services.tokens_for(self.user) for _ in range(2)]
 
         services.user_change_password(
-            user=self.user, old_password=PASSWORD, new_password=NEW_PASSWORD
+            user=self.user, old_password=PASSWORD, new_password=NEW_PASSWORD, by=None
         )
 
         for pair in pairs:
@@ -326,7 +326,7 @@ class PasswordChangeTests(TestCase):
 
         with self.assertRaises(ValidationFailedError) as caught:
             services.user_change_password(
-                user=self.user, old_password="wrong-Pass-999", new_password=NEW_PASSWORD
+                user=self.user, old_password="wrong-Pass-999", new_password=NEW_PASSWORD, by=None
             )
 
         self.assertIn("old_password", caught.exception.errors)
@@ -337,7 +337,7 @@ class PasswordChangeTests(TestCase):
     def test_change_refuses_a_weak_new_password(self):
         with self.assertRaises(ValidationFailedError) as caught:
             services.user_change_password(
-                user=self.user, old_password=PASSWORD, new_password="12345678"
+                user=self.user, old_password=PASSWORD, new_password="12345678", by=None
             )
 
         self.assertIn("new_password", caught.exception.errors)
@@ -412,7 +412,7 @@ class PasswordResetConfirmTests(TestCase):
     def confirm(self, **overrides) -> User:
         fields = {"uid": self.uid, "token": self.token, "new_password": NEW_PASSWORD}
         fields.update(overrides)
-        return services.password_reset_confirm(**fields)
+        return services.password_reset_confirm(**fields, by=None)
 
     def assert_refused(self, field: str = "token", **overrides) -> None:
         with self.assertRaises(ValidationFailedError) as caught:

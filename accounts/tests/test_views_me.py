@@ -169,7 +169,7 @@ class MeViewTests(AccountApiTestCase):
 
     def test_me_refuses_an_access_token_revoked_by_a_password_change(self):
         services.user_change_password(
-            user=self.user, old_password=PASSWORD, new_password=NEW_PASSWORD
+            user=self.user, old_password=PASSWORD, new_password=NEW_PASSWORD, by=None
         )
 
         self.assert_access_refused(self.pair["access"])

@@ -37,9 +37,9 @@ class BookingFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *, client, time_slot, cancelled=False, **fields):
         if fields:
             raise TypeError(f"BookingFactory sets only client and time_slot, not {sorted(fields)}")
-        booking = services.booking_create(client=client, time_slot_id=time_slot.pk)
+        booking = services.booking_create(client=client, time_slot_id=time_slot.pk, by=None)
         if cancelled:
-            booking = services.booking_cancel(booking=booking)
+            booking = services.booking_cancel(booking=booking, by=None)
         time_slot.refresh_from_db()
         return booking
 

@@ -20,9 +20,9 @@ from accounts import services as account_services
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
+from bookings.services import time_slot_cancel
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from sessions_app.services import time_slot_cancel
 from studio.errors import (
     AlreadyBookedError,
     SlotFullError,
@@ -75,7 +75,7 @@ class BookingRaceTests(ConcurrencyTestCase):
 
         def work(index, barrier):
             barrier.wait()
-            return services.booking_create(client=clients[index], time_slot_id=slot.pk)
+            return services.booking_create(client=clients[index], time_slot_id=slot.pk, by=None)
 
         results = race(40, work)
 
@@ -97,7 +97,7 @@ class BookingRaceTests(ConcurrencyTestCase):
 
         def work(index, barrier):
             barrier.wait()
-            return services.booking_create(client=client, time_slot_id=slot.pk)
+            return services.booking_create(client=client, time_slot_id=slot.pk, by=None)
 
         results = race(10, work)
 
@@ -116,7 +116,7 @@ class BookingRaceTests(ConcurrencyTestCase):
 
         def work(index, barrier):
             barrier.wait()
-            return services.booking_create(client=client, time_slot_id=slots[index % 4].pk)
+            return services.booking_create(client=client, time_slot_id=slots[index % 4].pk, by=None)
 
         results = race(12, work)
 
@@ -135,8 +135,8 @@ class BookingRaceTests(ConcurrencyTestCase):
         def work(index, barrier):
             barrier.wait()
             if index == len(clients):
-                return time_slot_cancel(time_slot=TimeSlot.objects.get(pk=slot.pk))
-            return services.booking_create(client=clients[index], time_slot_id=slot.pk)
+                return time_slot_cancel(time_slot=TimeSlot.objects.get(pk=slot.pk), by=None)
+            return services.booking_create(client=clients[index], time_slot_id=slot.pk, by=None)
 
         results = race(len(clients) + 1, work)
 
@@ -182,14 +182,16 @@ class BookAndCancelChurnTests(ConcurrencyTestCase):
                     break
                 if held and rng.random() < 0.4:
                     slot_id = rng.choice(list(held))
-                    cancelled = services.booking_cancel(booking=held.pop(slot_id))
+                    cancelled = services.booking_cancel(booking=held.pop(slot_id), by=None)
                     if cancelled.status != BookingStatus.CANCELLED:
                         raise AssertionError(f"booking {cancelled.pk} not cancelled")
                     tally["cancelled"] += 1
                     continue
                 slot_id = rng.choice(slot_ids)
                 try:
-                    held[slot_id] = services.booking_create(client=client, time_slot_id=slot_id)
+                    held[slot_id] = services.booking_create(
+                        client=client, time_slot_id=slot_id, by=None
+                    )
                     tally["booked"] += 1
                 except expected_refusals as error:
                     if isinstance(error, AlreadyBookedError) and slot_id not in held:

@@ -7,9 +7,9 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
+from bookings.services import time_slot_cancel
 from bookings.tests.factories import add_slot, make_slot, move_to_past
 from sessions_app.models import TimeSlot
-from sessions_app.services import time_slot_cancel
 from studio.errors import (
     AlreadyBookedError,
     CancellationClosedError,
@@ -37,7 +37,9 @@ class BookingServiceTestCase(TestCase):
         """booking_create raises exactly `error_class` and changes nothing."""
         before = self.state()
         with self.assertRaises(StudioError) as caught:
-            services.booking_create(client=client or self.client_user, time_slot_id=slot_id)
+            services.booking_create(
+                client=client or self.client_user, time_slot_id=slot_id, by=None
+            )
         self.assertIs(type(caught.exception), error_class)
         self.assertEqual(self.state(), before)
         return caught.exception
@@ -54,7 +56,7 @@ class BookingCreateTests(BookingServiceTestCase):
     def test_booking_create_confirms_a_seat_and_counts_it(self):
         slot = make_slot(capacity=3)
 
-        booking = services.booking_create(client=self.client_user, time_slot_id=slot.pk)
+        booking = services.booking_create(client=self.client_user, time_slot_id=slot.pk, by=None)
 
         slot.refresh_from_db()
         self.assertEqual(booking.status, BookingStatus.CONFIRMED)
@@ -89,7 +91,7 @@ class BookingCreateTests(BookingServiceTestCase):
         before = self.state()
 
         with self.assertRaises(ValidationFailedError) as caught:
-            services.booking_create(client=self.client_user, time_slot_id=987654)
+            services.booking_create(client=self.client_user, time_slot_id=987654, by=None)
 
         self.assertEqual(caught.exception.code, "invalid")
         self.assertIn("time_slot", caught.exception.errors)
@@ -98,7 +100,7 @@ class BookingCreateTests(BookingServiceTestCase):
 
     def test_booking_create_rejects_a_slot_the_studio_cancelled(self):
         slot = make_slot()
-        time_slot_cancel(time_slot=slot)
+        time_slot_cancel(time_slot=slot, by=None)
 
         error = self.assert_refused(SlotCancelledError, slot_id=slot.pk)
 
@@ -181,7 +183,7 @@ class BookingCreateTests(BookingServiceTestCase):
         start = now() + timedelta(days=2)
         first = make_slot(start=start, minutes=60)
         overlapping = make_slot(start=start + timedelta(minutes=15), minutes=60)
-        services.booking_cancel(booking=book(first, self.client_user))
+        services.booking_cancel(booking=book(first, self.client_user), by=None)
 
         booking = book(overlapping, self.client_user)
 
@@ -192,7 +194,7 @@ class BookingCreateTests(BookingServiceTestCase):
         first = make_slot(start=start, minutes=60)
         overlapping = make_slot(start=start, minutes=60)
         book(first, self.client_user)
-        time_slot_cancel(time_slot=first)
+        time_slot_cancel(time_slot=first, by=None)
 
         booking = book(overlapping, self.client_user)
 
@@ -220,7 +222,7 @@ class BookingCreateTests(BookingServiceTestCase):
 
     def test_booking_create_counts_a_cancelled_seat_as_free(self):
         slot = make_slot(capacity=1)
-        services.booking_cancel(booking=book(slot, ClientFactory()))
+        services.booking_cancel(booking=book(slot, ClientFactory()), by=None)
 
         book(slot, self.client_user)
 
@@ -287,7 +289,7 @@ class BookingConstraintTests(BookingServiceTestCase):
     def test_client_can_book_a_slot_again_after_cancelling_it(self):
         slot = make_slot(capacity=2)
         first = book(slot, self.client_user)
-        services.booking_cancel(booking=first)
+        services.booking_cancel(booking=first, by=None)
 
         second = book(slot, self.client_user)
 
@@ -300,7 +302,7 @@ class BookingConstraintTests(BookingServiceTestCase):
     def test_cancelled_bookings_on_one_slot_can_pile_up(self):
         slot = make_slot()
         for _ in range(3):
-            services.booking_cancel(booking=book(slot, self.client_user))
+            services.booking_cancel(booking=book(slot, self.client_user), by=None)
 
         self.assertEqual(Booking.objects.filter(time_slot=slot).count(), 3)
         self.assertEqual(Booking.objects.filter(time_slot=slot).confirmed().count(), 0)
@@ -349,7 +351,7 @@ class BookingCancelTests(BookingServiceTestCase):
         booking = book(slot, self.client_user)
         before = now()
 
-        cancelled = services.booking_cancel(booking=booking)
+        cancelled = services.booking_cancel(booking=booking, by=None)
 
         slot.refresh_from_db()
         self.assertEqual(cancelled.status, BookingStatus.CANCELLED)
@@ -365,7 +367,7 @@ class BookingCancelTests(BookingServiceTestCase):
         slot = make_slot(capacity=1)
         booking = book(slot, ClientFactory())
 
-        services.booking_cancel(booking=booking)
+        services.booking_cancel(booking=booking, by=None)
         book(slot, self.client_user)
 
         slot.refresh_from_db()
@@ -375,10 +377,10 @@ class BookingCancelTests(BookingServiceTestCase):
         slot = make_slot(capacity=3)
         book(slot, ClientFactory())
         booking = book(slot, self.client_user)
-        first = services.booking_cancel(booking=booking)
+        first = services.booking_cancel(booking=booking, by=None)
         cancelled_at = first.cancelled_at
 
-        second = services.booking_cancel(booking=first)
+        second = services.booking_cancel(booking=first, by=None)
 
         slot.refresh_from_db()
         self.assertEqual(second.status, BookingStatus.CANCELLED)
@@ -391,9 +393,9 @@ class BookingCancelTests(BookingServiceTestCase):
         book(slot, ClientFactory())
         booking = book(slot, self.client_user)
         stale = Booking.objects.get(pk=booking.pk)
-        services.booking_cancel(booking=booking)
+        services.booking_cancel(booking=booking, by=None)
 
-        again = services.booking_cancel(booking=stale)
+        again = services.booking_cancel(booking=stale, by=None)
 
         slot.refresh_from_db()
         self.assertEqual(again.status, BookingStatus.CANCELLED)
@@ -407,7 +409,7 @@ class BookingCancelTests(BookingServiceTestCase):
         before = self.state()
 
         with self.assertRaises(CancellationClosedError) as caught:
-            services.booking_cancel(booking=booking)
+            services.booking_cancel(booking=booking, by=None)
 
         self.assertEqual(
             (caught.exception.status, caught.exception.code), (409, "cancellation_closed")
@@ -421,12 +423,12 @@ class BookingCancelTests(BookingServiceTestCase):
 
     def test_booking_cancel_of_a_cancelled_booking_stays_a_no_op_after_the_start(self):
         slot = make_slot()
-        booking = services.booking_cancel(booking=book(slot, self.client_user))
+        booking = services.booking_cancel(booking=book(slot, self.client_user), by=None)
         move_to_past(slot)
         booking = Booking.objects.get(pk=booking.pk)
         before = self.state()
 
-        again = services.booking_cancel(booking=booking)
+        again = services.booking_cancel(booking=booking, by=None)
 
         self.assertEqual(again.status, BookingStatus.CANCELLED)
         self.assertEqual(self.state(), before)
@@ -436,7 +438,7 @@ class BookingCancelTests(BookingServiceTestCase):
         other = book(slot, ClientFactory())
         booking = book(slot, self.client_user)
 
-        services.booking_cancel(booking=booking)
+        services.booking_cancel(booking=booking, by=None)
 
         other.refresh_from_db()
         self.assertEqual(other.status, BookingStatus.CONFIRMED)
@@ -449,7 +451,7 @@ class TimeSlotCancelTests(BookingServiceTestCase):
         first = book(slot, self.client_user)
         second = book(slot, ClientFactory())
 
-        count = time_slot_cancel(time_slot=slot)
+        count = time_slot_cancel(time_slot=slot, by=None)
 
         slot.refresh_from_db()
         self.assertEqual(count, 2)
@@ -462,11 +464,11 @@ class TimeSlotCancelTests(BookingServiceTestCase):
     def test_booking_cancel_after_the_studio_cancelled_the_slot_changes_nothing(self):
         slot = make_slot(capacity=3)
         booking = book(slot, self.client_user)
-        time_slot_cancel(time_slot=slot)
+        time_slot_cancel(time_slot=slot, by=None)
         booking.refresh_from_db()
         before = self.state()
 
-        again = services.booking_cancel(booking=booking)
+        again = services.booking_cancel(booking=booking, by=None)
 
         self.assertEqual(again.status, BookingStatus.CANCELLED)
         self.assertEqual(self.state(), before)

@@ -8,9 +8,9 @@ from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
+from bookings.services import time_slot_cancel
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from sessions_app.services import time_slot_cancel
 from studio.testing import (
     BOOKING_KEYS,
     BOOKING_SESSION_KEYS,
@@ -117,7 +117,7 @@ class BookingCreateViewTests(BookingApiTestCase):
 
     def test_create_on_a_slot_the_studio_cancelled_is_slot_cancelled(self):
         slot = make_slot()
-        time_slot_cancel(time_slot=slot)
+        time_slot_cancel(time_slot=slot, by=None)
 
         response = self.post_booking(slot.pk)
 

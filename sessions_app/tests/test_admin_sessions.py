@@ -8,15 +8,16 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from accounts.tests.factories import InstructorFactory
-from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import (
+    ACTION_LOG_FORMS,
     SESSIONS_URL,
     AdminTestCase,
     admin_inputs,
     book,
     book_and_cancel,
+    cancel_slot,
     column,
     db_state,
     ist,
@@ -32,6 +33,7 @@ class SessionFormMixin:
             "time_slots-INITIAL_FORMS": str(initial),
             "time_slots-MIN_NUM_FORMS": "0",
             "time_slots-MAX_NUM_FORMS": "1000",
+            **ACTION_LOG_FORMS,
         }
 
     def inline_slot(self, index: int, start: datetime, capacity: int, **extra) -> dict:
@@ -102,7 +104,7 @@ class SessionChangelistTests(AdminTestCase):
         move_into_the_past(past)
         cancelled = TimeSlotFactory(session=session, start=ist(1, 7), capacity=20)
         book(cancelled)
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
 
         response = self.client.get(SESSIONS_URL)
 
@@ -135,7 +137,7 @@ class SessionChangelistTests(AdminTestCase):
         upcoming = TimeSlotFactory().session
         past = move_into_the_past(TimeSlotFactory()).session
         cancelled = TimeSlotFactory()
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
         empty = SessionFactory()
         both = TimeSlotFactory().session
         move_into_the_past(TimeSlotFactory(session=both, start=ist(5, 7)))
@@ -339,7 +341,7 @@ class SessionChangeFormTests(SessionFormMixin, AdminTestCase):
     def test_a_cancelled_slot_of_the_instructor_blocks_no_time(self):
         instructor = InstructorFactory()
         cancelled = TimeSlotFactory(session__instructor=instructor, start=ist(5, 7))
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
 
         response = self.client.post(
             f"{SESSIONS_URL}add/", self.new_session_data(instructor, ist(5, 7))
@@ -450,7 +452,10 @@ class SessionChangeFormTests(SessionFormMixin, AdminTestCase):
         response = self.client.post(f"{SESSIONS_URL}{kept.session_id}/change/", data)
 
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "protected related objects")
+        self.assertEqual(
+            response.context["inline_admin_formsets"][0].formset.non_form_errors(),
+            ["A time slot that holds bookings cannot be removed; cancel it instead."],
+        )
         self.assertEqual(db_state(), before)
 
     def test_deleting_an_inline_slot_without_bookings_frees_its_time(self):
@@ -474,8 +479,12 @@ class SessionChangeFormTests(SessionFormMixin, AdminTestCase):
         book(slot)
         before = db_state()
 
-        response = self.client.post(f"{SESSIONS_URL}{slot.session_id}/delete/", {"post": "yes"})
+        response = self.client.post(
+            f"{SESSIONS_URL}{slot.session_id}/delete/", {"post": "yes"}, follow=True
+        )
 
-        self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "Cannot delete session")
+        self.assertRedirects(response, f"{SESSIONS_URL}{slot.session_id}/change/")
+        self.assertContains(
+            response, "This session holds bookings and cannot be deleted; booking history is kept."
+        )
         self.assertEqual(db_state(), before)

@@ -12,15 +12,16 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
-from sessions_app import services
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import (
+    ACTION_LOG_FORMS,
     SLOTS_URL,
     AdminTestCase,
     admin_inputs,
     book,
     book_and_cancel,
+    cancel_slot,
     column,
     db_state,
     ist,
@@ -69,7 +70,7 @@ class TimeSlotChangelistTests(AdminTestCase):
         book(full)
         past = move_into_the_past(TimeSlotFactory())
         cancelled = TimeSlotFactory()
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
         expected = {
             "open": open_slot,
             "full": full,
@@ -160,7 +161,7 @@ class TimeSlotChangelistTests(AdminTestCase):
         book(first)
         book(second)
         book(before)
-        services.time_slot_cancel(time_slot=before)
+        cancel_slot(before)
 
         response = self.cancel(first, second, before)
 
@@ -171,7 +172,7 @@ class TimeSlotChangelistTests(AdminTestCase):
 
     def test_cancel_action_on_cancelled_slots_only_reports_that_it_skipped_them(self):
         slot = TimeSlotFactory()
-        services.time_slot_cancel(time_slot=slot)
+        cancel_slot(slot)
 
         response = self.cancel(slot)
 
@@ -195,6 +196,7 @@ class TimeSlotChangeFormTests(AdminTestCase):
             **admin_inputs(slot.start, "start"),
             **admin_inputs(slot.end, "end"),
             "capacity": str(slot.capacity),
+            **ACTION_LOG_FORMS,
         }
         data.update(changes)
         return data
@@ -358,6 +360,7 @@ class TimeSlotEditRaceTests(TransactionTestCase):
         form = {
             **admin_inputs(slot.start, "start"),
             **admin_inputs(slot.end, "end"),
+            **ACTION_LOG_FORMS,
         }
 
         def work(index, barrier):
@@ -375,10 +378,12 @@ class TimeSlotEditRaceTests(TransactionTestCase):
             barrier.wait()
             for _ in range(self.ROUNDS):
                 booking = booking_services.booking_create(
-                    client=clients[index], time_slot_id=slot.pk
+                    client=clients[index], time_slot_id=slot.pk, by=None
                 )
-                booking_services.booking_cancel(booking=booking)
-            return booking_services.booking_create(client=clients[index], time_slot_id=slot.pk)
+                booking_services.booking_cancel(booking=booking, by=None)
+            return booking_services.booking_create(
+                client=clients[index], time_slot_id=slot.pk, by=None
+            )
 
         results = race(self.CLIENTS + 1, work)
 

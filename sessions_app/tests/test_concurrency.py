@@ -30,7 +30,7 @@ class BookingInFlight:
     def run(self) -> None:
         try:
             with transaction.atomic():
-                booking_create(client=self.client, time_slot_id=self.slot.pk)
+                booking_create(client=self.client, time_slot_id=self.slot.pk, by=None)
                 self.booked.set()
                 threading.Event().wait(HOLD_SECONDS)
         except BaseException as exc:  # handed to the test
@@ -57,7 +57,7 @@ class TimetableRaceTests(TransactionTestCase):
 
     def test_deleting_a_session_while_a_booking_commits_is_refused_not_broken(self):
         with BookingInFlight(self.slot), self.assertRaises(HasBookingsError):
-            services.session_delete(session=self.session)
+            services.session_delete(session=self.session, by=None)
 
         self.assertTrue(Session.objects.filter(pk=self.session.pk).exists())
         self.assertEqual(Booking.objects.filter(time_slot=self.slot).count(), 1)
@@ -67,7 +67,9 @@ class TimetableRaceTests(TransactionTestCase):
         keep_other_only = [{"id": other.pk, "start": other.start, "end": other.end, "capacity": 10}]
 
         with BookingInFlight(self.slot), self.assertRaises(HasBookingsError):
-            services.session_update(session=self.session, data={"time_slots": keep_other_only})
+            services.session_update(
+                session=self.session, data={"time_slots": keep_other_only}, by=None
+            )
 
         self.assertTrue(TimeSlot.objects.filter(pk=self.slot.pk).exists())
 
@@ -78,7 +80,7 @@ class TimetableRaceTests(TransactionTestCase):
         item = {"id": slot.pk, "start": slot.start, "end": slot.end, "capacity": 1}
 
         with BookingInFlight(slot), self.assertRaises(CapacityBelowBookedError):
-            services.session_update(session=self.session, data={"time_slots": [item]})
+            services.session_update(session=self.session, data={"time_slots": [item]}, by=None)
 
         slot.refresh_from_db()
         self.assertEqual((slot.capacity, slot.booked), (2, 2))

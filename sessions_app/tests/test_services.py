@@ -5,20 +5,19 @@ from datetime import timedelta
 from django.test import TestCase
 
 from accounts.tests.factories import InstructorFactory
-from bookings.models import Booking, BookingStatus
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.serializers import SessionCreateSerializer
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.errors import (
     HasBookingsError,
-    SlotCancelledError,
     ValidationFailedError,
 )
 from studio.testing import (
     SessionServiceTestCase,
     book,
     book_and_cancel,
+    cancel_slot,
     db_state,
     hours_from_now,
     move_into_the_past,
@@ -33,7 +32,9 @@ class SessionCreateTests(SessionServiceTestCase):
     def create(self, *items: dict, **fields) -> Session:
         fields.setdefault("title", "Morning Yoga")
         fields.setdefault("category", "yoga")
-        return services.session_create(instructor=self.instructor, time_slots=list(items), **fields)
+        return services.session_create(
+            instructor=self.instructor, time_slots=list(items), **fields, by=None
+        )
 
     def test_session_create_saves_the_session_and_its_slots(self):
         first, second = slot_item(24, capacity=12), slot_item(48, hours=1.5, capacity=20)
@@ -162,7 +163,7 @@ class SessionCreateTests(SessionServiceTestCase):
 
     def test_session_create_allows_a_slot_at_the_time_of_the_instructors_cancelled_slot(self):
         cancelled = TimeSlotFactory(session__instructor=self.instructor)
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
 
         session = self.create({"start": cancelled.start, "end": cancelled.end, "capacity": 10})
 
@@ -187,14 +188,14 @@ class SessionDeleteTests(SessionServiceTestCase):
     def assert_delete_refused(self):
         before = db_state()
         with self.assertRaises(HasBookingsError) as raised:
-            services.session_delete(session=self.session)
+            services.session_delete(session=self.session, by=None)
         self.assertEqual(raised.exception.code, "has_bookings")
         self.assertEqual(db_state(), before)
 
     def test_session_delete_removes_a_session_without_bookings_and_its_slots(self):
         untouched = TimeSlotFactory()
 
-        services.session_delete(session=self.session)
+        services.session_delete(session=self.session, by=None)
 
         self.assertFalse(Session.objects.filter(pk=self.session.pk).exists())
         self.assertEqual(list(TimeSlot.objects.values_list("pk", flat=True)), [untouched.pk])
@@ -217,82 +218,9 @@ class SessionDeleteTests(SessionServiceTestCase):
 
     def test_session_delete_is_refused_for_a_slot_the_studio_cancelled(self):
         book(self.slot)
-        services.time_slot_cancel(time_slot=self.slot)
+        cancel_slot(self.slot)
 
         self.assert_delete_refused()
-
-
-class TimeSlotCancelTests(SessionServiceTestCase):
-    def setUp(self):
-        self.slot = TimeSlotFactory(capacity=5)
-
-    def test_time_slot_cancel_cancels_the_confirmed_bookings_and_frees_every_seat(self):
-        bookings = [book(self.slot) for _ in range(3)]
-
-        count = services.time_slot_cancel(time_slot=self.slot)
-
-        self.assertEqual(count, 3)
-        slot = TimeSlot.objects.get(pk=self.slot.pk)
-        self.assertTrue(slot.is_cancelled)
-        self.assertIsNotNone(slot.cancelled_at)
-        self.assertEqual(slot.booked, 0)
-        self.assertEqual(slot.status, "cancelled")
-        for booking in bookings:
-            booking.refresh_from_db()
-            self.assertEqual(booking.status, BookingStatus.CANCELLED)
-            self.assertEqual(booking.cancelled_at, slot.cancelled_at)
-
-    def test_time_slot_cancel_refreshes_the_slot_it_was_given(self):
-        book(self.slot)
-
-        services.time_slot_cancel(time_slot=self.slot)
-
-        self.assertTrue(self.slot.is_cancelled)
-        self.assertEqual(self.slot.booked, 0)
-
-    def test_time_slot_cancel_leaves_bookings_cancelled_earlier_as_they_were(self):
-        earlier = book_and_cancel(self.slot)
-        book(self.slot)
-
-        count = services.time_slot_cancel(time_slot=self.slot)
-
-        self.assertEqual(count, 1)
-        self.assertEqual(Booking.objects.get(pk=earlier.pk).cancelled_at, earlier.cancelled_at)
-
-    def test_time_slot_cancel_leaves_other_slots_bookings_alone(self):
-        other_slot = TimeSlotFactory(session=self.slot.session, start=hours_from_now(72))
-        other = book(other_slot)
-        book(self.slot)
-
-        services.time_slot_cancel(time_slot=self.slot)
-
-        other.refresh_from_db()
-        other_slot.refresh_from_db()
-        self.assertEqual(other.status, BookingStatus.CONFIRMED)
-        self.assertEqual((other_slot.booked, other_slot.is_cancelled), (1, False))
-
-    def test_time_slot_cancel_of_a_slot_without_bookings_returns_zero(self):
-        self.assertEqual(services.time_slot_cancel(time_slot=self.slot), 0)
-        self.assertTrue(TimeSlot.objects.get(pk=self.slot.pk).is_cancelled)
-
-    def test_time_slot_cancel_twice_changes_nothing_the_second_time(self):
-        book(self.slot)
-        services.time_slot_cancel(time_slot=self.slot)
-        before = db_state()
-        cancelled_at = TimeSlot.objects.get(pk=self.slot.pk).cancelled_at
-
-        count = services.time_slot_cancel(time_slot=self.slot)
-
-        self.assertEqual(count, 0)
-        self.assertEqual(db_state(), before)
-        self.assertEqual(TimeSlot.objects.get(pk=self.slot.pk).cancelled_at, cancelled_at)
-
-    def test_a_cancelled_slot_takes_no_more_bookings(self):
-        services.time_slot_cancel(time_slot=self.slot)
-
-        with self.assertRaises(SlotCancelledError):
-            book(self.slot)
-        self.assertFalse(Booking.objects.exists())
 
 
 class SlotInputSerializerTests(TestCase):

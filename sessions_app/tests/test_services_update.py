@@ -15,6 +15,7 @@ from studio.testing import (
     SessionServiceTestCase,
     book,
     book_and_cancel,
+    cancel_slot,
     db_state,
     hours_from_now,
     move_into_the_past,
@@ -39,7 +40,7 @@ class SessionUpdateTests(SessionServiceTestCase):
         self.second = TimeSlotFactory(session=self.session, start=hours_from_now(48), capacity=10)
 
     def update(self, **data) -> Session:
-        return services.session_update(session=self.session, data=data)
+        return services.session_update(session=self.session, data=data, by=None)
 
     def slot_rows(self) -> list[tuple]:
         return list(
@@ -269,7 +270,7 @@ class SessionUpdateTests(SessionServiceTestCase):
 
     def test_session_update_adds_a_slot_at_the_time_of_a_cancelled_slot_of_the_session(self):
         book(self.first)
-        services.time_slot_cancel(time_slot=self.first)
+        cancel_slot(self.first)
         replacement = {"start": self.first.start, "end": self.first.end, "capacity": 10}
 
         self.update(time_slots=[listed(self.first), listed(self.second), replacement])
@@ -278,12 +279,13 @@ class SessionUpdateTests(SessionServiceTestCase):
 
     def test_session_update_keeps_a_cancelled_slot_that_another_session_now_overlaps(self):
         book(self.first)
-        services.time_slot_cancel(time_slot=self.first)
+        cancel_slot(self.first)
         other = services.session_create(
             instructor=self.instructor,
             title="Pilates",
             category="pilates",
             time_slots=[{"start": self.first.start, "end": self.first.end, "capacity": 8}],
+            by=None,
         )
 
         self.update(time_slots=[listed(self.first), listed(self.second, capacity=12)])

@@ -6,7 +6,6 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import InstructorFactory
-from sessions_app import services
 from sessions_app.models import Session
 from sessions_app.tests.factories import TimeSlotFactory
 from studio.testing import (
@@ -16,6 +15,7 @@ from studio.testing import (
     SLOT_KEYS,
     SessionApiTestCase,
     assert_problem,
+    cancel_slot,
     db_state,
     ist,
     sign_in,
@@ -263,7 +263,7 @@ class SessionCreateViewTests(SessionApiTestCase):
 
     def test_create_allows_a_slot_at_the_time_of_a_cancelled_slot(self):
         cancelled = TimeSlotFactory(session__instructor=self.instructor, start=ist(3, 7))
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
 
         response = self.client.post(SESSIONS, self.body(slot_body(ist(3, 7))))
 

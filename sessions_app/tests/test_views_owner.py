@@ -5,7 +5,6 @@ from datetime import datetime
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from sessions_app import services
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import (
     INSTRUCTOR_LIST,
@@ -19,6 +18,7 @@ from studio.testing import (
     assert_problem,
     book,
     book_and_cancel,
+    cancel_slot,
     detail_url,
     ist,
     move_into_the_past,
@@ -62,7 +62,7 @@ class InstructorListViewTests(SessionApiTestCase):
         book(full_slot)
         book(full_slot)
         book(cancelled_slot)
-        services.time_slot_cancel(time_slot=cancelled_slot)
+        cancel_slot(cancelled_slot)
         book(past_slot)
         move_into_the_past(past_slot)
 

@@ -5,7 +5,6 @@ from datetime import timedelta
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import (
@@ -17,6 +16,7 @@ from studio.testing import (
     SessionApiTestCase,
     assert_problem,
     book,
+    cancel_slot,
     db_state,
     hours_from_now,
     ist,
@@ -46,11 +46,11 @@ class PublicListViewTests(SessionApiTestCase):
         past = TimeSlotFactory(session=session, start=ist(2, 7))
         move_into_the_past(past)
         cancelled = TimeSlotFactory(session=session, start=ist(4, 7))
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
         only_past = TimeSlotFactory(start=ist(2, 9))
         move_into_the_past(only_past)
         only_cancelled = TimeSlotFactory(start=ist(5, 7))
-        services.time_slot_cancel(time_slot=only_cancelled)
+        cancel_slot(only_cancelled)
         SessionFactory()  # no slot at all
 
         body = self.get()
@@ -298,7 +298,7 @@ class PublicDetailViewTests(SessionApiTestCase):
         past = TimeSlotFactory(session=session)
         move_into_the_past(past)
         cancelled = TimeSlotFactory(session=session, start=ist(3, 7))
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
         later = TimeSlotFactory(session=session, start=ist(5, 7))
         sooner = TimeSlotFactory(session=session, start=ist(4, 7))
 
@@ -314,7 +314,7 @@ class PublicDetailViewTests(SessionApiTestCase):
         past = TimeSlotFactory()
         move_into_the_past(past)
         cancelled = TimeSlotFactory()
-        services.time_slot_cancel(time_slot=cancelled)
+        cancel_slot(cancelled)
         empty = SessionFactory()
         for pk in [past.session_id, cancelled.session_id, empty.pk, 999999]:
             with self.subTest(pk=pk):

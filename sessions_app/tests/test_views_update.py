@@ -6,7 +6,6 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import InstructorFactory
-from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import (
@@ -17,6 +16,7 @@ from studio.testing import (
     assert_problem,
     book,
     book_and_cancel,
+    cancel_slot,
     db_state,
     delete_url,
     detail_url,
@@ -322,7 +322,7 @@ class SessionDeleteViewTests(SessionApiTestCase):
             "confirmed": book,
             "cancelled": book_and_cancel,
             "past": lambda slot: (book(slot), move_into_the_past(slot)),
-            "slot cancelled": lambda slot: (book(slot), services.time_slot_cancel(time_slot=slot)),
+            "slot cancelled": lambda slot: (book(slot), cancel_slot(slot)),
         }
         for name, make_booking in cases.items():
             for url_of in [delete_url, detail_url]:

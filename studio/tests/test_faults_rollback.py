@@ -17,9 +17,9 @@ from django.utils.timezone import now
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
-from sessions_app import services as session_services
 from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot, TimetableRevision
 from studio.testing import (
@@ -187,12 +187,12 @@ class WriteRollbackTests(TransactionTestCase):
     def test_slot_cancel_that_fails_after_its_writes_leaves_slot_and_bookings_as_they_were(self):
         book(self.slot, ClientFactory())
         before = self.snapshot()
-        target = "sessions_app.services.timetable_changed"
+        target = "bookings.services.timetable_changed"
         with (
             mock.patch(target, side_effect=fail_after(timetable_changed)) as patched,
             self.assertRaises(InjectedFault),
         ):
-            session_services.time_slot_cancel(time_slot=self.slot)
+            booking_services.time_slot_cancel(time_slot=self.slot, by=None)
         self.assertTrue(patched.called)
         self.assertEqual(self.snapshot(), before)
         self.slot.refresh_from_db()
