@@ -165,7 +165,9 @@ class Seeder:
             for slot in (upcoming[pick] for pick in sorted(picks)):
                 if slot.booked < slot.capacity:
                     slot.booked += 1
-                    bookings.append(Booking(client=client, time_slot=slot))
+                    bookings.append(
+                        Booking(client=client, time_slot=slot, cancel_before=slot.start)
+                    )
         Booking.objects.bulk_create(bookings, batch_size=BATCH)
         TimeSlot.objects.bulk_update(
             [s for s in upcoming if s.booked], ["booked"], batch_size=BATCH

@@ -8,7 +8,19 @@ from sessions_app.models import TimeSlot
 
 class BookingStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
+    WAITLISTED = "waitlisted", _("Waitlisted")
     CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+# The statuses that hold a client's place on a slot: a seat, or a place in
+# its waitlist. A client holds at most one of them per slot.
+HOLDING = [BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]
+
+
+class Attendance(models.TextChoices):
+    ATTENDED = "attended", _("Attended")
+    NO_SHOW = "no_show", _("No show")
 
 
 class BookingQuerySet(models.QuerySet):
@@ -32,22 +44,64 @@ class Booking(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # The cancellation policy as it stood when the booking was made: cancelling
+    # after this moment (and before the start) marks the booking late.
+    cancel_before = models.DateTimeField(_("cancel before"))
+    late = models.BooleanField(_("cancelled late"), default=False)
+    attendance = models.CharField(
+        _("attendance"), max_length=16, choices=Attendance, null=True, blank=True
+    )
 
     objects = BookingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["client", "status"])]
+        indexes = [
+            models.Index(fields=["client", "status"]),
+            # A slot's waitlist in order, oldest first.
+            models.Index(
+                fields=["time_slot", "created_at", "id"],
+                condition=Q(status=BookingStatus.WAITLISTED),
+                name="booking_waitlist_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "time_slot"],
-                condition=Q(status=BookingStatus.CONFIRMED),
-                name="booking_one_confirmed_per_client_slot",
+                condition=Q(status__in=HOLDING),
+                name="booking_one_holding_per_client_slot",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance__isnull=True) | Q(attendance__in=Attendance.values),
+                name="booking_attendance_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.client} on {self.time_slot_id} ({self.status})"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` for `POST /api/bookings/` and the first
+    answer to it, replayed to a retry with the same key and body until
+    `expires_at`. A row without a status is a request still running."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("status"), null=True, blank=True)
+    response_body = models.JSONField(_("answer"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        constraints = [
+            models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} of {self.client_id}"

@@ -6,6 +6,9 @@ straight into an empty database). Locks are taken through
 `studio.locking.lock_objects`, in its global order.
 """
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.timezone import now
@@ -26,6 +29,12 @@ from studio.errors import (
     ValidationFailedError,
 )
 from studio.locking import lock_objects
+
+
+def cancel_before(slot: TimeSlot) -> datetime:
+    """The cancellation policy of a booking made now on `slot`: until when it
+    may be cancelled without being late."""
+    return slot.start - timedelta(hours=settings.STUDIO_CANCELLATION_WINDOW_HOURS)
 
 
 def booking_create(*, client: User, time_slot_id: int, by: User | None) -> Booking:
@@ -69,7 +78,9 @@ def booking_create(*, client: User, time_slot_id: int, by: User | None) -> Booki
         if slot.is_full:
             raise SlotFullError()
         try:
-            booking = Booking.objects.create(client=client, time_slot=slot)
+            booking = Booking.objects.create(
+                client=client, time_slot=slot, cancel_before=cancel_before(slot)
+            )
         except IntegrityError:
             # The constraint on confirmed bookings caught a race the check
             # above could not see; the transaction is rolled back.

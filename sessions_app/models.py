@@ -75,9 +75,10 @@ class TimeSlotQuerySet(models.QuerySet):
 class TimeSlot(models.Model):
     """One dated occurrence of a session, with a number of seats.
 
-    `booked` counts the confirmed bookings. Only the services that book,
-    cancel a booking or cancel the slot change it, each under a lock on this
-    row; the database keeps it within the capacity. The timetable's rules
+    `booked` counts the confirmed bookings and `waitlisted` the bookings
+    waiting for a seat. Only the booking services change them (booking,
+    cancelling, promoting from the waitlist, cancelling the slot), each under
+    a lock on this row; the database keeps `booked` within the capacity. The timetable's rules
     (times, overlaps, capacity not below `booked`) are checked by the services
     of `sessions_app.services`, with the constraints below as the last defence.
     """
@@ -89,6 +90,7 @@ class TimeSlot(models.Model):
         _("capacity"), validators=[MinValueValidator(MIN_CAPACITY), MaxValueValidator(MAX_CAPACITY)]
     )
     booked = models.PositiveSmallIntegerField(_("booked"), default=0, editable=False)
+    waitlisted = models.PositiveSmallIntegerField(_("waitlisted"), default=0, editable=False)
     is_cancelled = models.BooleanField(_("cancelled by the studio"), default=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
 

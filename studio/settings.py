@@ -240,6 +240,24 @@ STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "20/min")
 # How long a public timetable answer may be cached; every write that changes
 # the timetable makes the cached answers stale at once.
 STUDIO_TIMETABLE_CACHE_SECONDS = env_int("STUDIO_TIMETABLE_CACHE_SECONDS", 300)
+# The booking lifecycle (API.md section 7): how many may wait for a full
+# slot, how long before the start a booking may be cancelled without being
+# late (fixed on each booking when it is made), and whether anyone may
+# register as an instructor (`open`) or only staff grant the role (`closed`).
+STUDIO_WAITLIST_SIZE = env_int("STUDIO_WAITLIST_SIZE", 20)
+STUDIO_CANCELLATION_WINDOW_HOURS = env_int("STUDIO_CANCELLATION_WINDOW_HOURS", 12)
+STUDIO_INSTRUCTOR_SIGNUP = env_str("STUDIO_INSTRUCTOR_SIGNUP", "open")
+if STUDIO_WAITLIST_SIZE < 0:
+    raise ConfigError(f"STUDIO_WAITLIST_SIZE must be 0 or more; got {STUDIO_WAITLIST_SIZE}.")
+if STUDIO_CANCELLATION_WINDOW_HOURS < 0:
+    raise ConfigError(
+        "STUDIO_CANCELLATION_WINDOW_HOURS must be 0 or more hours; "
+        f"got {STUDIO_CANCELLATION_WINDOW_HOURS}."
+    )
+if STUDIO_INSTRUCTOR_SIGNUP not in ("open", "closed"):
+    raise ConfigError(
+        f"STUDIO_INSTRUCTOR_SIGNUP must be open or closed; got {STUDIO_INSTRUCTOR_SIGNUP!r}."
+    )
 STUDIO_PASSWORD_RESET_URL = env_str(
     "STUDIO_PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password/?uid={uid}&token={token}"
 )

@@ -312,7 +312,9 @@ class BookingConstraintTests(BookingServiceTestCase):
         book(slot, self.client_user)
 
         with self.assertRaises(IntegrityError), transaction.atomic():
-            Booking.objects.create(client=self.client_user, time_slot=slot)
+            Booking.objects.create(
+                client=self.client_user, time_slot=slot, cancel_before=slot.start
+            )
 
         self.assertEqual(Booking.objects.filter(time_slot=slot).count(), 1)
 
@@ -325,6 +327,7 @@ class BookingConstraintTests(BookingServiceTestCase):
             time_slot=slot,
             status=BookingStatus.CANCELLED,
             cancelled_at=now(),
+            cancel_before=slot.start,
         )
 
         self.assertEqual(Booking.objects.filter(time_slot=slot).count(), 2)
@@ -342,7 +345,9 @@ class BookingConstraintTests(BookingServiceTestCase):
         slot = make_slot()
 
         with self.assertRaises(IntegrityError), transaction.atomic():
-            Booking.objects.create(client=self.client_user, time_slot=slot, status="pending")
+            Booking.objects.create(
+                client=self.client_user, time_slot=slot, status="pending", cancel_before=slot.start
+            )
 
 
 class BookingCancelTests(BookingServiceTestCase):
