@@ -169,6 +169,28 @@ class HasBookingsError(ConflictError):
     message = _("This cannot be deleted because it holds bookings.")
 
 
+class IdempotencyKeyInUseError(ConflictError):
+    """A request with this `Idempotency-Key` is still running; retry later."""
+
+    code = "idempotency_key_in_use"
+    message = _("A request with this Idempotency-Key is still running; retry shortly.")
+
+
+class UnprocessableContentError(StudioError):
+    """Well-formed input that cannot be acted on."""
+
+    status = 422
+    code = "unprocessable_content"
+    message = _("The request is well-formed but cannot be processed.")
+
+
+class IdempotencyKeyReusedError(UnprocessableContentError):
+    """An `Idempotency-Key` already used with another request body."""
+
+    code = "idempotency_key_reused"
+    message = _("This Idempotency-Key was already used with a different request body.")
+
+
 class RequestTooLargeError(StudioError):
     status = 413
     code = "request_too_large"

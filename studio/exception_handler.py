@@ -95,6 +95,7 @@ _GENERAL_BY_STATUS: dict[int, type[errors.StudioError]] = {
         errors.RequestTooLargeError,
         errors.UriTooLongError,
         errors.UnsupportedMediaTypeError,
+        errors.UnprocessableContentError,
         errors.ServiceUnavailableError,
     ]
 }

@@ -266,6 +266,8 @@ CONTRACT_CODES = {
     "cancellation_closed": 409,
     "capacity_below_booked": 409,
     "has_bookings": 409,
+    "idempotency_key_in_use": 409,
+    "idempotency_key_reused": 422,
     "throttled": 429,
     "server_error": 500,
 }
@@ -277,6 +279,7 @@ EXTRA_CODES = {
     "uri_too_long": 414,
     "unsupported_media_type": 415,
     "expectation_failed": 417,
+    "unprocessable_content": 422,
     "request_headers_too_large": 431,
     "not_implemented": 501,
     "service_unavailable": 503,
@@ -373,6 +376,15 @@ class ErrorClassTests(SimpleTestCase):
         error = to_studio_error(OutsideOpeningHours())
         self.assertIs(type(error), errors.ForbiddenError)
         self.assertEqual(error.message, "The studio is closed.")
+
+    def test_another_librarys_422_answers_as_unprocessable_content(self):
+        class NotBookable(drf.APIException):
+            status_code = 422
+            default_detail = "This cannot be booked."
+
+        error = to_studio_error(NotBookable())
+        self.assertIs(type(error), errors.UnprocessableContentError)
+        self.assertEqual(error.body()["code"], "unprocessable_content")
 
     def test_an_api_exception_of_a_status_without_a_class_is_an_unexpected_error(self):
         self.assertIsNone(to_studio_error(drf.APIException()))
