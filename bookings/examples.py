@@ -1,11 +1,15 @@
 """Examples that Swagger UI shows for the booking endpoints."""
 
+from bookings.idempotency import KEY_HEADER, KEY_INVALID
 from sessions_app.examples import EVENING_YOGA
 from studio.errors import (
     AlreadyBookedError,
     CancellationClosedError,
+    IdempotencyKeyInUseError,
+    IdempotencyKeyReusedError,
     SlotExpiredError,
     SlotFullError,
+    ValidationFailedError,
 )
 from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
@@ -35,6 +39,16 @@ BOOKING_CREATE = [
     problem_example("No seat left", SlotFullError()),
     problem_example("Booked already", AlreadyBookedError()),
     problem_example("Started already", SlotExpiredError()),
+    problem_example("Same Idempotency-Key still running", IdempotencyKeyInUseError()),
+    problem_example("Idempotency-Key used with another body", IdempotencyKeyReusedError()),
+    problem_example(
+        "Unknown time slot",
+        ValidationFailedError(errors={"time_slot": ["There is no time slot with this id."]}),
+    ),
+    problem_example(
+        "Idempotency-Key malformed",
+        ValidationFailedError(errors={KEY_HEADER: [str(KEY_INVALID)]}),
+    ),
     NOT_AUTHENTICATED,
 ]
 

@@ -1,17 +1,56 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from typing import Any
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsClient
-from bookings import examples, selectors, services
+from bookings import examples, idempotency, selectors, services
 from bookings.filters import BookingFilter
 from bookings.models import Booking
 from bookings.serializers import BookingCreateSerializer, BookingSerializer
 from studio.serializers import ProblemSerializer
 
-CONFLICT = OpenApiResponse(ProblemSerializer, description="A booking rule refuses the request.")
+CONFLICT = OpenApiResponse(
+    ProblemSerializer,
+    description="A booking rule refuses the request, or a request with the same "
+    "Idempotency-Key is still running.",
+)
+KEY_REUSED = OpenApiResponse(
+    ProblemSerializer, description="The Idempotency-Key was used before with another body."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.KEY_HEADER,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.KEY_MAX_LENGTH,
+        "pattern": idempotency.KEY_PATTERN,
+    },
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: a retry with the same key and the same JSON body within "
+        "24 hours books nothing more and gets the first answer again (any answer below "
+        "500), with `Idempotent-Replayed: true`. The same key with another body is 422 "
+        "`idempotency_key_reused`; while the first request runs, 409 "
+        "`idempotency_key_in_use`. Keys are your own: another client's key never matches."
+    ),
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    idempotency.REPLAYED_HEADER,
+    {"type": "string", "enum": ["true"]},
+    OpenApiParameter.HEADER,
+    description="Present, as `true`, only on an answer given again to a retry "
+    "with the same Idempotency-Key.",
+    response=[201, 400, 409],
+)
 
 
 @extend_schema_view(
@@ -37,10 +76,25 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         request=BookingCreateSerializer,
-        responses={201: BookingSerializer, 409: CONFLICT},
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        responses={201: BookingSerializer, 409: CONFLICT, 422: KEY_REUSED},
         examples=examples.BOOKING_CREATE,
     )
     def create(self, request: Request) -> Response:
+        key = idempotency.idempotency_key_read(request.headers.get(idempotency.KEY_HEADER))
+        if key is None:
+            return self._book(request)
+
+        def run() -> tuple[int, Any]:
+            response = self._book(request)
+            return response.status_code, response.data
+
+        answer = idempotency.idempotent_answer(
+            client=request.user, key=key, body=request.data, run=run
+        )
+        return Response(answer.body, status=answer.status, headers=answer.headers)
+
+    def _book(self, request: Request) -> Response:
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         booking = services.booking_create(
