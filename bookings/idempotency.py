@@ -240,3 +240,22 @@ def idempotent_answer(
         idempotency_key_release(claim=claimed)
     return answer
 
+
+def idempotency_keys_purge(*, batch_size: int = 1000) -> int:
+    """Deletes the keys expired by now, `batch_size` rows a transaction, so a
+    large backlog never holds many locks or one long transaction; returns
+    how many were deleted. Running it again, or beside itself, deletes
+    nothing twice."""
+    moment = now()
+    deleted = 0
+    while True:
+        batch = list(
+            IdempotencyKey.objects.filter(expires_at__lte=moment)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return deleted
+        with transaction.atomic():
+            count, _ = IdempotencyKey.objects.filter(pk__in=batch, expires_at__lte=moment).delete()
+        deleted += count
