@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import available_timezones
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 
 from studio.env import ConfigError, env_bool, env_int, env_list, env_str
 
@@ -234,6 +235,10 @@ if NUM_PROXIES:
 
 CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
+# A browser app may send an Idempotency-Key with a booking and read whether
+# the answer is a replay.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed"]
 
 # Register, login and password-reset requests per client address.
 STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "20/min")

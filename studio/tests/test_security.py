@@ -90,6 +90,20 @@ class CorsTests(APITestCase):
         )
 
     @override_settings(CORS_ALLOWED_ORIGINS=["https://app.example"])
+    def test_a_named_origin_may_book_with_an_idempotency_key_and_see_a_replay(self):
+        preflight = self.client.options(
+            "/api/bookings/",
+            HTTP_ORIGIN="https://app.example",
+            HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key",
+        )
+        allowed = preflight.headers.get("Access-Control-Allow-Headers", "")
+        for header in ["authorization", "content-type", "idempotency-key"]:
+            self.assertIn(header, allowed)
+        answer = self.client.post("/api/bookings/", {}, HTTP_ORIGIN="https://app.example")
+        self.assertIn("Idempotent-Replayed", answer.headers.get("Access-Control-Expose-Headers"))
+
+    @override_settings(CORS_ALLOWED_ORIGINS=["https://app.example"])
     def test_cors_never_opens_the_admin(self):
         response = self.preflight("https://app.example", path="/admin/login/")
         self.assertNotIn("Access-Control-Allow-Origin", response.headers)
