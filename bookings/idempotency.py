@@ -103,7 +103,7 @@ def idempotency_key_read(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    if not _KEY_RE.match(value):
+    if not _KEY_RE.fullmatch(value):
         raise ValidationFailedError(errors={KEY_HEADER: [str(KEY_INVALID)]})
     return value
 

@@ -1,16 +1,20 @@
 """POST /api/bookings/ with an `Idempotency-Key`: a retry gets the first answer
 again and books nothing more (API.md section 7, "Idempotent booking")."""
 
+import re
 from datetime import timedelta
 from unittest import mock
 
 from django.db import OperationalError
+from django.test import SimpleTestCase
 from django.utils.timezone import now
+from drf_spectacular.generators import SchemaGenerator
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import idempotency, services
 from bookings.models import Booking, BookingStatus, IdempotencyKey
 from bookings.tests.factories import make_slot
+from studio.errors import ValidationFailedError
 from studio.testing import BOOKINGS, BookingApiTestCase, assert_problem, book, sign_in
 
 KEY = "booking-2031-01-10-evening-yoga"
@@ -148,7 +152,7 @@ class ReplayTests(IdempotentBookingTestCase):
 class KeyFormatTests(IdempotentBookingTestCase):
     def test_a_key_empty_too_long_or_not_printable_ascii_is_400_keyed_by_the_header(self):
         slot = make_slot()
-        for key in ["", "k" * 256, "café", "tab\there", "bell\x07", "delete\x7f"]:
+        for key in ["", "k" * 256, "café", "tab\there", "bell\x07", "delete\x7f", "newline\n"]:
             with self.subTest(key=key):
                 body = assert_problem(
                     self, self.post_with_key({"time_slot": slot.pk}, key=key), 400, "invalid"
@@ -311,3 +315,37 @@ class RequestHashTests(BookingApiTestCase):
         for body in different:
             with self.subTest(body=body):
                 self.assertNotIn(idempotency.request_hash(body), hashes)
+
+
+class IdempotencySchemaTests(SimpleTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        cls.operation = schema["paths"]["/api/bookings/"]["post"]
+
+    def test_the_key_header_is_documented_with_the_limits_the_api_enforces(self):
+        (parameter,) = [p for p in self.operation["parameters"] if p["name"] == "Idempotency-Key"]
+        self.assertEqual(parameter["in"], "header")
+        self.assertFalse(parameter.get("required", False))
+        schema = parameter["schema"]
+        self.assertEqual((schema["minLength"], schema["maxLength"]), (1, 255))
+        pattern = re.compile(schema["pattern"])
+        for key in ["k", "k" * 255, " ~", "", "k" * 256, "café", "a\tb", "\x7f", "k\n"]:
+            with self.subTest(key=key):
+                try:
+                    accepted = idempotency.idempotency_key_read(key) == key
+                except ValidationFailedError:
+                    accepted = False
+                self.assertEqual(bool(pattern.fullmatch(key)), accepted)
+
+    def test_the_key_answers_are_documented_with_their_examples(self):
+        responses = self.operation["responses"]
+        for status, code in [("409", "idempotency_key_in_use"), ("422", "idempotency_key_reused")]:
+            with self.subTest(status=status):
+                examples = responses[status]["content"]["application/json"]["examples"]
+                self.assertIn(code, [example["value"]["code"] for example in examples.values()])
+        for status in ["201", "400", "409"]:
+            with self.subTest(status=status):
+                self.assertIn(REPLAYED, responses[status]["headers"])
+        self.assertNotIn("headers", responses["422"])
