@@ -103,6 +103,14 @@ class ForbiddenError(StudioError):
     message = _("You do not have permission to perform this action.")
 
 
+class InstructorSignupClosedError(ForbiddenError):
+    """Registering as an instructor while the studio's sign-up for
+    instructors is closed (`STUDIO_INSTRUCTOR_SIGNUP=closed`)."""
+
+    code = "instructor_signup_closed"
+    message = _("Signing up as an instructor is closed; the studio grants the instructor role.")
+
+
 class NotFoundError(StudioError):
     status = 404
     code = "not_found"

@@ -256,6 +256,7 @@ CONTRACT_CODES = {
     "token_not_valid": 401,
     "invalid_credentials": 401,
     "permission_denied": 403,
+    "instructor_signup_closed": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "slot_full": 409,
