@@ -8,6 +8,7 @@ from bookings.models import Booking
 from sessions_app.admin import TimeSlotAdmin as TimetableSlotAdmin
 from sessions_app.models import TimeSlot
 from studio.actionlog import ActionLogInline
+from studio.errors import SlotExpiredError
 
 
 @admin.register(Booking)
@@ -50,25 +51,42 @@ class TimeSlotAdmin(TimetableSlotAdmin):
 
     @admin.action(description=_("Cancel selected slots"), permissions=["change"])
     def cancel_slots(self, request, queryset: QuerySet[TimeSlot]) -> None:
-        """Cancels each slot with the service, in the name of the staff member;
-        slots cancelled before are left alone."""
-        slots = list(queryset.order_by("pk"))
+        """Cancels each slot with the service, in the name of the staff member,
+        each on its own; slots cancelled before are left alone, and slots that
+        have started are refused and named."""
+        slots = list(queryset.select_related("session").order_by("pk"))
         open_slots = [slot for slot in slots if not slot.is_cancelled]
         skipped = len(slots) - len(open_slots)
-        bookings = sum(
-            services.time_slot_cancel(time_slot=slot, by=request.user) for slot in open_slots
-        )
-        if open_slots:
+        cancelled, started, bookings = 0, [], 0
+        for slot in open_slots:
+            try:
+                bookings += services.time_slot_cancel(time_slot=slot, by=request.user)
+            except SlotExpiredError:
+                started.append(slot)
+            else:
+                cancelled += 1
+        if cancelled:
             self.message_user(
                 request,
                 _("Cancelled %(slots)s and %(bookings)s.")
                 % {
-                    "slots": ngettext("%(count)d slot", "%(count)d slots", len(open_slots))
-                    % {"count": len(open_slots)},
+                    "slots": ngettext("%(count)d slot", "%(count)d slots", cancelled)
+                    % {"count": cancelled},
                     "bookings": ngettext("%(count)d booking", "%(count)d bookings", bookings)
                     % {"count": bookings},
                 },
                 messages.SUCCESS,
+            )
+        if started:
+            self.message_user(
+                request,
+                ngettext(
+                    "Could not cancel %(count)d slot that has started: %(slots)s.",
+                    "Could not cancel %(count)d slots that have started: %(slots)s.",
+                    len(started),
+                )
+                % {"count": len(started), "slots": "; ".join(str(slot) for slot in started)},
+                messages.ERROR,
             )
         if skipped:
             self.message_user(

@@ -4,6 +4,8 @@ from sessions_app.examples import EVENING_YOGA
 from studio.errors import (
     AlreadyBookedError,
     CancellationClosedError,
+    ForbiddenError,
+    NotFoundError,
     SlotExpiredError,
     SlotFullError,
 )
@@ -45,5 +47,49 @@ BOOKING_DETAIL = [response_example("A booking", CONFIRMED), NOT_AUTHENTICATED]
 BOOKING_CANCEL = [
     response_example("Cancelled; the seat is free again", CANCELLED),
     problem_example("Slot started", CancellationClosedError()),
+    NOT_AUTHENTICATED,
+]
+
+# The owner's view of Evening Yoga after the studio cancelled its first slot:
+# its bookings are cancelled and its seats free; the second slot is untouched.
+MAYA = {"id": 4, "name": "Maya Rao", "email": "maya@client.example"}
+SAM = {"id": 5, "name": "Sam Lee", "email": "sam@client.example"}
+SLOT_CANCELLED = {
+    **EVENING_YOGA,
+    "time_slots": [
+        {
+            **EVENING_YOGA["time_slots"][0],
+            "booked": 0,
+            "available": 12,
+            "is_full": False,
+            "status": "cancelled",
+            "bookings": [
+                {
+                    "id": 21,
+                    "status": "cancelled",
+                    "created_at": "2031-01-02T18:30:00+05:30",
+                    "client": MAYA,
+                }
+            ],
+        },
+        {
+            **EVENING_YOGA["time_slots"][1],
+            "bookings": [
+                {
+                    "id": 22,
+                    "status": "confirmed",
+                    "created_at": "2031-01-03T09:00:00+05:30",
+                    "client": SAM,
+                }
+            ],
+        },
+    ],
+}
+
+SLOT_CANCEL = [
+    response_example("Cancelled, with its bookings", SLOT_CANCELLED),
+    problem_example("Slot started", SlotExpiredError()),
+    problem_example("Not your session", ForbiddenError()),
+    problem_example("No such session or slot", NotFoundError()),
     NOT_AUTHENTICATED,
 ]

@@ -1,6 +1,14 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -9,6 +17,10 @@ from bookings import examples, selectors, services
 from bookings.filters import BookingFilter
 from bookings.models import Booking
 from bookings.serializers import BookingCreateSerializer, BookingSerializer
+from sessions_app import selectors as session_selectors
+from sessions_app.models import Session, TimeSlot
+from sessions_app.permissions import IsSessionOwner
+from sessions_app.serializers import SessionDetailSerializer
 from studio.serializers import ProblemSerializer
 
 CONFLICT = OpenApiResponse(ProblemSerializer, description="A booking rule refuses the request.")
@@ -67,3 +79,48 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def destroy(self, request: Request, pk=None) -> Response:
         return self.cancel(request, pk=pk)
+
+
+SLOT_PARAMETER = OpenApiParameter(
+    "slot_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="A time slot of the session."
+)
+
+
+class SessionTimeSlotViewSet(viewsets.GenericViewSet):
+    """The owning instructor's operations on one slot of a session, under
+    /api/sessions/{id}/time-slots/{slot_id}/. Like the session's own detail
+    routes, the session is looked up first (404 when there is none), then
+    only its owner is let in (403); a slot that is not the session's is not
+    found (404)."""
+
+    permission_classes = [IsAuthenticated, IsSessionOwner]
+    queryset = Session.objects.select_related("instructor")
+    lookup_value_regex = r"\d+"
+    filter_backends = []
+
+    # What OPTIONS describes for the POST: no body.
+    serializer_class = serializers.Serializer
+
+    def get_time_slot(self) -> TimeSlot:
+        session = self.get_object()
+        slots = TimeSlot.objects.filter(session=session)
+        return get_object_or_404(slots, pk=self.kwargs["slot_id"])
+
+    @extend_schema(
+        description=(
+            "The studio cancels an upcoming time slot: it takes no more bookings and "
+            "every confirmed and waitlisted booking on it is cancelled. Answers the "
+            "session as its owner sees it. Cancelling a cancelled slot changes nothing; "
+            "a slot that has started is 409 `slot_expired`."
+        ),
+        request=None,
+        responses={200: SessionDetailSerializer, 409: CONFLICT},
+        parameters=[SLOT_PARAMETER],
+        examples=examples.SLOT_CANCEL,
+    )
+    def cancel(self, request: Request, pk=None, slot_id=None) -> Response:
+        slot = self.get_time_slot()
+        services.time_slot_cancel(time_slot=slot, by=request.user)
+        session = session_selectors.session_detail_queryset().get(pk=slot.session_id)
+        serializer = SessionDetailSerializer(session, context=self.get_serializer_context())
+        return Response(serializer.data)
