@@ -3,11 +3,13 @@
 from sessions_app.examples import EVENING_YOGA
 from studio.errors import (
     AlreadyBookedError,
+    AttendanceClosedError,
     CancellationClosedError,
     ForbiddenError,
     NotFoundError,
     SlotExpiredError,
     SlotFullError,
+    ValidationFailedError,
 )
 from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
@@ -69,6 +71,7 @@ SLOT_CANCELLED = {
                     "status": "cancelled",
                     "created_at": "2031-01-02T18:30:00+05:30",
                     "client": MAYA,
+                    "attendance": None,
                 }
             ],
         },
@@ -80,6 +83,7 @@ SLOT_CANCELLED = {
                     "status": "confirmed",
                     "created_at": "2031-01-03T09:00:00+05:30",
                     "client": SAM,
+                    "attendance": None,
                 }
             ],
         },
@@ -91,5 +95,18 @@ SLOT_CANCEL = [
     problem_example("Slot started", SlotExpiredError()),
     problem_example("Not your session", ForbiddenError()),
     problem_example("No such session or slot", NotFoundError()),
+    NOT_AUTHENTICATED,
+]
+
+ATTENDANCE_MARK = [
+    request_example("Came to class", {"booking": 21, "attendance": "attended"}),
+    request_example("Did not come", {"booking": 21, "attendance": "no_show"}),
+    response_example("Marked", {**CONFIRMED, "attendance": "attended"}),
+    problem_example(
+        "Not a confirmed booking of this slot",
+        ValidationFailedError(errors={"booking": ["Only a confirmed booking can be marked."]}),
+    ),
+    problem_example("Outside the attendance window", AttendanceClosedError()),
+    problem_example("Not your session", ForbiddenError()),
     NOT_AUTHENTICATED,
 ]

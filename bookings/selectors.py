@@ -3,6 +3,7 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from bookings.models import Booking
+from sessions_app.models import TimeSlot
 
 
 def booking_list(*, client: User) -> QuerySet[Booking]:
@@ -26,3 +27,13 @@ def booking_filter(
     if when == "past":
         return bookings.filter(time_slot__start__lte=now()).order_by("-time_slot__start", "-id")
     return bookings
+
+
+def booking_on_slot(*, time_slot: TimeSlot, booking_id: int) -> Booking | None:
+    """The booking `booking_id` if it is one of `time_slot`'s, with what its
+    answer shows (slot, session, instructor); else None."""
+    return (
+        Booking.objects.filter(pk=booking_id, time_slot=time_slot)
+        .select_related("time_slot__session__instructor", "client")
+        .first()
+    )

@@ -1,4 +1,4 @@
-"""Booking, cancelling, and the studio cancelling a slot.
+"""Booking, cancelling, the studio cancelling a slot, and attendance.
 
 These services, under the lock on the slot's row, are the code that changes
 a slot's `booked` counter (the benchmark's seeder in bench/ writes it too,
@@ -15,12 +15,13 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from bookings.models import HOLDING, Booking, BookingStatus
+from bookings.models import HOLDING, Attendance, Booking, BookingStatus
 from sessions_app.cache import timetable_changed
 from sessions_app.models import TimeSlot
 from studio.actionlog import log_action, log_actions
 from studio.errors import (
     AlreadyBookedError,
+    AttendanceClosedError,
     CancellationClosedError,
     SlotCancelledError,
     SlotExpiredError,
@@ -147,3 +148,48 @@ def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
         timetable_changed()
     time_slot.refresh_from_db()
     return len(bookings)
+
+
+# Attendance is marked from this long before a slot starts...
+ATTENDANCE_OPENS_BEFORE_START = timedelta(minutes=30)
+# ...until this long after it ends.
+ATTENDANCE_CLOSES_AFTER_END = timedelta(days=7)
+
+
+def attendance_is_open(slot: TimeSlot, at: datetime | None = None) -> bool:
+    """Whether the attendance of `slot`'s bookings may be marked at `at` (now)."""
+    at = at or now()
+    opens = slot.start - ATTENDANCE_OPENS_BEFORE_START
+    return opens <= at <= slot.end + ATTENDANCE_CLOSES_AFTER_END
+
+
+def booking_mark_attendance(*, booking: Booking, attendance: str, by: User | None) -> Booking:
+    """Marks whether the client of a confirmed booking came (`attended`) or
+    not (`no_show`); a mark may be changed while attendance is open.
+
+    Locks the slot's row, as every change of its bookings' status does, and
+    the booking's, so a booking is marked only while it is confirmed.
+    """
+    if attendance not in Attendance.values:
+        raise ValidationFailedError(
+            errors={"attendance": [_("Attendance is attended or no_show.")]}
+        )
+    with transaction.atomic():
+        slots, bookings = lock_objects(
+            TimeSlot.objects.filter(pk=booking.time_slot_id), Booking.objects.filter(pk=booking.pk)
+        )
+        if not bookings or bookings[0].status != BookingStatus.CONFIRMED:
+            raise ValidationFailedError(
+                errors={"booking": [_("Only a confirmed booking can be marked.")]}
+            )
+        if not attendance_is_open(slots[0]):
+            raise AttendanceClosedError()
+        was = bookings[0].attendance
+        if was != attendance:
+            Booking.objects.filter(pk=booking.pk).update(attendance=attendance)
+            log_action(
+                booking, "booking.attendance_marked", by=by, data={"attendance": [was, attendance]}
+            )
+    booking.attendance = attendance
+    booking.status = bookings[0].status
+    return booking

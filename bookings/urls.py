@@ -7,13 +7,14 @@ router = SimpleRouter()
 router.register("bookings", BookingViewSet, basename="booking")
 
 # The instructor's operations on a slot of a session. They sit under the
-# session's path but cancel bookings, which are this app's.
+# session's path but cancel and mark bookings, which are this app's.
 slot_operations = [
     path(
-        "sessions/<int:pk>/time-slots/<int:slot_id>/cancel/",
-        SessionTimeSlotViewSet.as_view({"post": "cancel"}),
-        name="session-time-slot-cancel",
-    ),
+        f"sessions/<int:pk>/time-slots/<int:slot_id>/{operation}/",
+        SessionTimeSlotViewSet.as_view({"post": operation}),
+        name=f"session-time-slot-{operation}",
+    )
+    for operation in ("cancel", "attendance")
 ]
 
 urlpatterns = [*router.urls, *slot_operations]

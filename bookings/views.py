@@ -16,7 +16,11 @@ from accounts.permissions import IsClient
 from bookings import examples, selectors, services
 from bookings.filters import BookingFilter
 from bookings.models import Booking
-from bookings.serializers import BookingCreateSerializer, BookingSerializer
+from bookings.serializers import (
+    AttendanceMarkSerializer,
+    BookingCreateSerializer,
+    BookingSerializer,
+)
 from sessions_app import selectors as session_selectors
 from sessions_app.models import Session, TimeSlot
 from sessions_app.permissions import IsSessionOwner
@@ -98,8 +102,11 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"\d+"
     filter_backends = []
 
-    # What OPTIONS describes for the POST: no body.
-    serializer_class = serializers.Serializer
+    def get_serializer_class(self):
+        # Also what OPTIONS describes, for the POST of the route asked about.
+        if self.action_map.get("post") == "attendance":
+            return AttendanceMarkSerializer
+        return serializers.Serializer
 
     def get_time_slot(self) -> TimeSlot:
         session = self.get_object()
@@ -124,3 +131,22 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
         session = session_selectors.session_detail_queryset().get(pk=slot.session_id)
         serializer = SessionDetailSerializer(session, context=self.get_serializer_context())
         return Response(serializer.data)
+
+    @extend_schema(
+        description=(
+            "Marks a confirmed booking of the slot `attended` or `no_show`, from 30 "
+            "minutes before the slot starts until 7 days after it ends (else 409 "
+            "`attendance_closed`); the mark may be changed within that window."
+        ),
+        request=AttendanceMarkSerializer,
+        responses={200: BookingSerializer, 409: CONFLICT},
+        parameters=[SLOT_PARAMETER],
+        examples=examples.ATTENDANCE_MARK,
+    )
+    def attendance(self, request: Request, pk=None, slot_id=None) -> Response:
+        slot = self.get_time_slot()
+        context = {**self.get_serializer_context(), "time_slot": slot}
+        serializer = self.get_serializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_mark_attendance(by=request.user, **serializer.validated_data)
+        return Response(BookingSerializer(booking, context=context).data)

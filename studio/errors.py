@@ -167,6 +167,13 @@ class CancellationClosedError(ConflictError):
     message = _("This booking can no longer be cancelled: its time slot has started.")
 
 
+class AttendanceClosedError(ConflictError):
+    code = "attendance_closed"
+    message = _(
+        "Attendance is marked from 30 minutes before a time slot starts until 7 days after it ends."
+    )
+
+
 class CapacityBelowBookedError(ConflictError):
     code = "capacity_below_booked"
     message = _("The capacity cannot be set below the number of confirmed bookings.")

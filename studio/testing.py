@@ -323,7 +323,7 @@ SLOT_KEYS = {
     "status",
 }
 OWNER_SLOT_KEYS = SLOT_KEYS | {"bookings"}
-SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client"}
+SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client", "attendance"}
 PAGE_KEYS = {"count", "next", "previous", "results"}
 
 CREATE = "/api/sessions/create/"

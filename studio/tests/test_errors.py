@@ -265,6 +265,7 @@ CONTRACT_CODES = {
     "already_booked": 409,
     "time_conflict": 409,
     "cancellation_closed": 409,
+    "attendance_closed": 409,
     "capacity_below_booked": 409,
     "has_bookings": 409,
     "throttled": 429,

@@ -30,6 +30,7 @@ DOCUMENTED = {
     ("/api/bookings/{id}/cancel/", "post"): "200",
     ("/api/bookings/{id}/", "delete"): "200",
     ("/api/sessions/{id}/time-slots/{slot_id}/cancel/", "post"): "200",
+    ("/api/sessions/{id}/time-slots/{slot_id}/attendance/", "post"): "200",
 }
 
 
