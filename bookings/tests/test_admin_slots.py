@@ -1,6 +1,7 @@
 """The time slots' admin: the "Cancel selected slots" action through the
-service."""
+service, and each slot's waitlist."""
 
+from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
 from sessions_app.models import TimeSlot
@@ -10,6 +11,7 @@ from studio.testing import (
     book,
     cancel_slot,
     hours_from_now,
+    shown,
     shown_messages,
     wait,
 )
@@ -80,3 +82,44 @@ class CancelSlotsActionTests(AdminTestCase):
         messages = {m.level_tag: str(m) for m in response.context["messages"]}
         self.assertEqual(messages["success"], "Cancelled 1 slot and 0 bookings.")
         self.assertEqual(messages["warning"], "Skipped 1 slot that was already cancelled.")
+
+
+class SlotWaitlistTests(AdminTestCase):
+    def test_a_slots_page_lists_its_waitlist_in_order_with_position_client_and_joined_at(self):
+        slot = make_slot(capacity=1)
+        book(slot, ClientFactory(email="seated@example.com"))
+        first = wait(slot, ClientFactory(email="first@example.com"))
+        second = wait(slot, ClientFactory(email="second@example.com"))
+        gone = wait(slot, ClientFactory(email="gone@example.com"))
+        Booking.objects.filter(pk=gone.pk).update(status=BookingStatus.CANCELLED)
+        # The same moment for both: the earlier id goes first.
+        Booking.objects.filter(pk=second.pk).update(created_at=first.created_at)
+        second.refresh_from_db()
+
+        response = self.client.get(f"{SLOTS_URL}{slot.pk}/change/")
+
+        self.assertEqual(response.status_code, 200)
+        page = response.content.decode()
+        self.assertIn('<table class="waitlist">', page)
+        rows = page.split('<table class="waitlist">', 1)[1].split("</table>", 1)[0]
+        self.assertLess(rows.index("first@example.com"), rows.index("second@example.com"))
+        self.assertIn(f"<td>1</td><td>first@example.com</td><td>{shown(first.created_at)}", rows)
+        self.assertIn(f"<td>2</td><td>second@example.com</td><td>{shown(second.created_at)}", rows)
+        self.assertNotIn("seated@example.com", rows)
+        self.assertNotIn("gone@example.com", rows)
+
+    def test_a_slot_without_waiters_says_nobody_is_waiting(self):
+        slot = make_slot()
+
+        response = self.client.get(f"{SLOTS_URL}{slot.pk}/change/")
+
+        self.assertContains(response, "Nobody is waiting.")
+
+    def test_the_waitlist_is_read_only(self):
+        slot = make_slot()
+
+        response = self.client.get(f"{SLOTS_URL}{slot.pk}/change/")
+
+        form = response.context["adminform"].form
+        self.assertNotIn("waitlist", form.fields)
+        self.assertNotIn("waitlisted", form.fields)
