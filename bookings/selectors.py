@@ -44,6 +44,6 @@ def booking_on_slot(*, time_slot: TimeSlot, booking_id: int) -> Booking | None:
     answer shows (slot, session, instructor); else None."""
     return (
         Booking.objects.filter(pk=booking_id, time_slot=time_slot)
-        .select_related("time_slot__session__instructor", "client")
+        .select_related("time_slot__session__instructor")
         .first()
     )
