@@ -1,6 +1,11 @@
 """Examples that Swagger UI shows for the account endpoints."""
 
-from studio.errors import InvalidCredentialsError, TokenNotValidError, ValidationFailedError
+from studio.errors import (
+    InstructorSignupClosedError,
+    InvalidCredentialsError,
+    TokenNotValidError,
+    ValidationFailedError,
+)
 from studio.examples import (
     ACCESS_TOKEN,
     NOT_AUTHENTICATED,
@@ -49,6 +54,7 @@ REGISTER = [
             }
         ),
     ),
+    problem_example("Instructor sign-up closed", InstructorSignupClosedError()),
 ]
 
 LOGIN = [

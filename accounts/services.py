@@ -19,10 +19,11 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import User
+from accounts.models import Role, User
 from studio.actionlog import log_action
 from studio.errors import (
     ForbiddenError,
+    InstructorSignupClosedError,
     InvalidCredentialsError,
     TokenNotValidError,
     ValidationFailedError,
@@ -59,7 +60,10 @@ def email_check_available(email: str, *, user: User | None = None) -> str:
 def user_register(
     *, email: str, password: str, name: str, role: str, timezone: str | None = None
 ) -> User:
-    """A new account; it is its own actor in the action log."""
+    """A new account; it is its own actor in the action log. While the
+    studio's sign-up for instructors is closed, only clients register here."""
+    if role == Role.INSTRUCTOR and settings.STUDIO_INSTRUCTOR_SIGNUP == "closed":
+        raise InstructorSignupClosedError()
     user = User(
         email=User.objects.normalize_email(email),
         name=name,

@@ -18,6 +18,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle
+from studio.serializers import ProblemSerializer
 
 
 def _validated(serializer_class, request: Request) -> dict:
@@ -37,7 +38,7 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=RegisterSerializer,
-        responses={201: AuthSerializer},
+        responses={201: AuthSerializer, 403: ProblemSerializer},
         auth=[],
         examples=examples.REGISTER,
     )

@@ -1,13 +1,34 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.db.models import QuerySet
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import services
-from bookings.models import Booking
+from bookings import selectors, services
+from bookings.models import Attendance, Booking
 from sessions_app.admin import TimeSlotAdmin as TimetableSlotAdmin
 from sessions_app.models import TimeSlot
 from studio.actionlog import ActionLogInline
+from studio.errors import SlotExpiredError
+
+
+class AttendanceFilter(admin.SimpleListFilter):
+    """Attended, no show, or not marked (yet)."""
+
+    title = _("attendance")
+    parameter_name = "attendance"
+    NOT_MARKED = "none"
+
+    def lookups(self, request, model_admin):
+        return [*Attendance.choices, (self.NOT_MARKED, _("Not marked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NOT_MARKED:
+            return queryset.filter(attendance__isnull=True)
+        if self.value() in Attendance.values:
+            return queryset.filter(attendance=self.value())
+        return queryset
 
 
 @admin.register(Booking)
@@ -16,8 +37,17 @@ class BookingAdmin(admin.ModelAdmin):
     booking rules (capacity, duplicates, timing) of the API, or by cancelling
     their slot. Each shows its action log."""
 
-    list_display = ["client", "session", "slot_start", "status", "created_at", "cancelled_at"]
-    list_filter = ["status"]
+    list_display = [
+        "client",
+        "session",
+        "slot_start",
+        "status",
+        "late",
+        "attendance",
+        "created_at",
+        "cancelled_at",
+    ]
+    list_filter = ["status", "late", AttendanceFilter]
     search_fields = ["client__email", "time_slot__session__title"]
     list_select_related = ["client", "time_slot__session"]
     date_hierarchy = "created_at"
@@ -44,31 +74,76 @@ class BookingAdmin(admin.ModelAdmin):
 @admin.register(TimeSlot)
 class TimeSlotAdmin(TimetableSlotAdmin):
     """The timetable's slot admin, with the action that cancels slots and
-    their bookings; it lives here because cancelling bookings is this app's."""
+    their bookings, and each slot's waitlist; they live here because
+    bookings are this app's."""
 
     actions = ["cancel_slots"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "waitlisted", "waitlist"] if obj is not None else fields
+
+    @admin.display(description=_("waitlist"))
+    def waitlist(self, slot: TimeSlot) -> str:
+        """The bookings waiting for a seat, next to be promoted first."""
+        waiting = list(selectors.waitlist(time_slot=slot))
+        if not waiting:
+            return _("Nobody is waiting.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (position, booking.client, display_for_value(booking.created_at, "-"))
+                for position, booking in enumerate(waiting, start=1)
+            ),
+        )
+        return format_html(
+            '<table class="waitlist"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            _("position"),
+            _("client"),
+            _("joined at"),
+            rows,
+        )
+
     @admin.action(description=_("Cancel selected slots"), permissions=["change"])
     def cancel_slots(self, request, queryset: QuerySet[TimeSlot]) -> None:
-        """Cancels each slot with the service, in the name of the staff member;
-        slots cancelled before are left alone."""
-        slots = list(queryset.order_by("pk"))
+        """Cancels each slot with the service, in the name of the staff member,
+        each on its own; slots cancelled before are left alone, and slots that
+        have started are refused and named."""
+        slots = list(queryset.select_related("session").order_by("pk"))
         open_slots = [slot for slot in slots if not slot.is_cancelled]
         skipped = len(slots) - len(open_slots)
-        bookings = sum(
-            services.time_slot_cancel(time_slot=slot, by=request.user) for slot in open_slots
-        )
-        if open_slots:
+        cancelled, started, bookings = 0, [], 0
+        for slot in open_slots:
+            try:
+                bookings += services.time_slot_cancel(time_slot=slot, by=request.user)
+            except SlotExpiredError:
+                started.append(slot)
+            else:
+                cancelled += 1
+        if cancelled:
             self.message_user(
                 request,
                 _("Cancelled %(slots)s and %(bookings)s.")
                 % {
-                    "slots": ngettext("%(count)d slot", "%(count)d slots", len(open_slots))
-                    % {"count": len(open_slots)},
+                    "slots": ngettext("%(count)d slot", "%(count)d slots", cancelled)
+                    % {"count": cancelled},
                     "bookings": ngettext("%(count)d booking", "%(count)d bookings", bookings)
                     % {"count": bookings},
                 },
                 messages.SUCCESS,
+            )
+        if started:
+            self.message_user(
+                request,
+                ngettext(
+                    "Could not cancel %(count)d slot that has started: %(slots)s.",
+                    "Could not cancel %(count)d slots that have started: %(slots)s.",
+                    len(started),
+                )
+                % {"count": len(started), "slots": "; ".join(str(slot) for slot in started)},
+                messages.ERROR,
             )
         if skipped:
             self.message_user(

@@ -4,9 +4,12 @@ from bookings.idempotency import KEY_HEADER, KEY_INVALID
 from sessions_app.examples import EVENING_YOGA
 from studio.errors import (
     AlreadyBookedError,
+    AttendanceClosedError,
     CancellationClosedError,
+    ForbiddenError,
     IdempotencyKeyInUseError,
     IdempotencyKeyReusedError,
+    NotFoundError,
     SlotExpiredError,
     SlotFullError,
     ValidationFailedError,
@@ -59,5 +62,64 @@ BOOKING_DETAIL = [response_example("A booking", CONFIRMED), NOT_AUTHENTICATED]
 BOOKING_CANCEL = [
     response_example("Cancelled; the seat is free again", CANCELLED),
     problem_example("Slot started", CancellationClosedError()),
+    NOT_AUTHENTICATED,
+]
+
+# The owner's view of Evening Yoga after the studio cancelled its first slot:
+# its bookings are cancelled and its seats free; the second slot is untouched.
+MAYA = {"id": 4, "name": "Maya Rao", "email": "maya@client.example"}
+SAM = {"id": 5, "name": "Sam Lee", "email": "sam@client.example"}
+SLOT_CANCELLED = {
+    **EVENING_YOGA,
+    "time_slots": [
+        {
+            **EVENING_YOGA["time_slots"][0],
+            "booked": 0,
+            "available": 12,
+            "is_full": False,
+            "status": "cancelled",
+            "bookings": [
+                {
+                    "id": 21,
+                    "status": "cancelled",
+                    "created_at": "2031-01-02T18:30:00+05:30",
+                    "client": MAYA,
+                    "attendance": None,
+                }
+            ],
+        },
+        {
+            **EVENING_YOGA["time_slots"][1],
+            "bookings": [
+                {
+                    "id": 22,
+                    "status": "confirmed",
+                    "created_at": "2031-01-03T09:00:00+05:30",
+                    "client": SAM,
+                    "attendance": None,
+                }
+            ],
+        },
+    ],
+}
+
+SLOT_CANCEL = [
+    response_example("Cancelled, with its bookings", SLOT_CANCELLED),
+    problem_example("Slot started", SlotExpiredError()),
+    problem_example("Not your session", ForbiddenError()),
+    problem_example("No such session or slot", NotFoundError()),
+    NOT_AUTHENTICATED,
+]
+
+ATTENDANCE_MARK = [
+    request_example("Came to class", {"booking": 21, "attendance": "attended"}),
+    request_example("Did not come", {"booking": 21, "attendance": "no_show"}),
+    response_example("Marked", {**CONFIRMED, "attendance": "attended"}),
+    problem_example(
+        "Not a confirmed booking of this slot",
+        ValidationFailedError(errors={"booking": ["Only a confirmed booking can be marked."]}),
+    ),
+    problem_example("Outside the attendance window", AttendanceClosedError()),
+    problem_example("Not your session", ForbiddenError()),
     NOT_AUTHENTICATED,
 ]

@@ -1,4 +1,4 @@
-"""Booking, cancelling, and the studio cancelling a slot.
+"""Booking, cancelling, the studio cancelling a slot, and attendance.
 
 These services, under the lock on the slot's row, are the code that changes
 a slot's `booked` counter (the benchmark's seeder in bench/ writes it too,
@@ -15,12 +15,13 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus
+from bookings.models import HOLDING, Attendance, Booking, BookingStatus
 from sessions_app.cache import timetable_changed
 from sessions_app.models import TimeSlot
 from studio.actionlog import log_action, log_actions
 from studio.errors import (
     AlreadyBookedError,
+    AttendanceClosedError,
     CancellationClosedError,
     SlotCancelledError,
     SlotExpiredError,
@@ -113,25 +114,82 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
 
 
 def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
-    """The studio cancels a slot: it takes no more bookings and its confirmed
-    bookings become cancelled. Returns how many bookings were cancelled; a
-    slot cancelled before is left as it is (0)."""
+    """The studio cancels an upcoming slot: it takes no more bookings, and
+    every confirmed and waitlisted booking on it becomes cancelled (never
+    late: the client did not cancel). Returns how many bookings were
+    cancelled. A slot cancelled before is left as it is (0); one that has
+    started is refused.
+
+    Under the slot's lock, so no booking, cancellation or promotion on the
+    slot runs in between, and the `booked` and `waitlisted` counters end at 0.
+    """
     with transaction.atomic():
         (slots,) = lock_objects(TimeSlot.objects.filter(pk=time_slot.pk))
         slot = slots[0] if slots else None
         if slot is None or slot.is_cancelled:
             return 0
+        if slot.has_started:
+            raise SlotExpiredError()
         cancelled_at = now()
-        bookings = list(Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED))
+        bookings = list(Booking.objects.filter(time_slot=slot, status__in=HOLDING))
         Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
-            status=BookingStatus.CANCELLED, cancelled_at=cancelled_at
+            status=BookingStatus.CANCELLED, cancelled_at=cancelled_at, late=False
         )
         slot.is_cancelled = True
         slot.cancelled_at = cancelled_at
         slot.booked = 0
-        slot.save(update_fields=["is_cancelled", "cancelled_at", "booked"])
+        slot.waitlisted = 0
+        slot.save(update_fields=["is_cancelled", "cancelled_at", "booked", "waitlisted"])
         log_action(slot, "time_slot.cancelled", by=by, data={"bookings_cancelled": len(bookings)})
         log_actions(bookings, "booking.cancelled", by=by, data={"reason": "time_slot.cancelled"})
+        # The clients of `bookings` are the ones to tell of the cancellation
+        # (API.md section 8, `slot_cancelled`): their notifications belong
+        # here, written in this transaction.
         timetable_changed()
     time_slot.refresh_from_db()
     return len(bookings)
+
+
+# Attendance is marked from this long before a slot starts...
+ATTENDANCE_OPENS_BEFORE_START = timedelta(minutes=30)
+# ...until this long after it ends.
+ATTENDANCE_CLOSES_AFTER_END = timedelta(days=7)
+
+
+def attendance_is_open(slot: TimeSlot, at: datetime | None = None) -> bool:
+    """Whether the attendance of `slot`'s bookings may be marked at `at` (now)."""
+    at = at or now()
+    opens = slot.start - ATTENDANCE_OPENS_BEFORE_START
+    return opens <= at <= slot.end + ATTENDANCE_CLOSES_AFTER_END
+
+
+def booking_mark_attendance(*, booking: Booking, attendance: str, by: User | None) -> Booking:
+    """Marks whether the client of a confirmed booking came (`attended`) or
+    not (`no_show`); a mark may be changed while attendance is open.
+
+    Locks the slot's row, as every change of its bookings' status does, and
+    the booking's, so a booking is marked only while it is confirmed.
+    """
+    if attendance not in Attendance.values:
+        raise ValidationFailedError(
+            errors={"attendance": [_("Attendance is attended or no_show.")]}
+        )
+    with transaction.atomic():
+        slots, bookings = lock_objects(
+            TimeSlot.objects.filter(pk=booking.time_slot_id), Booking.objects.filter(pk=booking.pk)
+        )
+        if not bookings or bookings[0].status != BookingStatus.CONFIRMED:
+            raise ValidationFailedError(
+                errors={"booking": [_("Only a confirmed booking can be marked.")]}
+            )
+        if not attendance_is_open(slots[0]):
+            raise AttendanceClosedError()
+        was = bookings[0].attendance
+        if was != attendance:
+            Booking.objects.filter(pk=booking.pk).update(attendance=attendance)
+            log_action(
+                booking, "booking.attendance_marked", by=by, data={"attendance": [was, attendance]}
+            )
+    booking.attendance = attendance
+    booking.status = bookings[0].status
+    return booking

@@ -1,8 +1,20 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from bookings.views import BookingViewSet
+from bookings.views import BookingViewSet, SessionTimeSlotViewSet
 
 router = SimpleRouter()
 router.register("bookings", BookingViewSet, basename="booking")
 
-urlpatterns = router.urls
+# The instructor's operations on a slot of a session. They sit under the
+# session's path but cancel and mark bookings, which are this app's.
+slot_operations = [
+    path(
+        f"sessions/<int:pk>/time-slots/<int:slot_id>/{operation}/",
+        SessionTimeSlotViewSet.as_view({"post": operation}),
+        name=f"session-time-slot-{operation}",
+    )
+    for operation in ("cancel", "attendance")
+]
+
+urlpatterns = [*router.urls, *slot_operations]

@@ -1,13 +1,16 @@
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +18,15 @@ from accounts.permissions import IsClient
 from bookings import examples, idempotency, selectors, services
 from bookings.filters import BookingFilter
 from bookings.models import Booking
-from bookings.serializers import BookingCreateSerializer, BookingSerializer
+from bookings.serializers import (
+    AttendanceMarkSerializer,
+    BookingCreateSerializer,
+    BookingSerializer,
+)
+from sessions_app import selectors as session_selectors
+from sessions_app.models import Session, TimeSlot
+from sessions_app.permissions import IsSessionOwner
+from sessions_app.serializers import SessionDetailSerializer
 from studio.serializers import ProblemSerializer
 
 CONFLICT = OpenApiResponse(
@@ -121,3 +132,70 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def destroy(self, request: Request, pk=None) -> Response:
         return self.cancel(request, pk=pk)
+
+
+SLOT_PARAMETER = OpenApiParameter(
+    "slot_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="A time slot of the session."
+)
+
+
+class SessionTimeSlotViewSet(viewsets.GenericViewSet):
+    """The owning instructor's operations on one slot of a session, under
+    /api/sessions/{id}/time-slots/{slot_id}/. Like the session's own detail
+    routes, the session is looked up first (404 when there is none), then
+    only its owner is let in (403); a slot that is not the session's is not
+    found (404)."""
+
+    permission_classes = [IsAuthenticated, IsSessionOwner]
+    queryset = Session.objects.select_related("instructor")
+    lookup_value_regex = r"\d+"
+    filter_backends = []
+
+    def get_serializer_class(self):
+        # Also what OPTIONS describes, for the POST of the route asked about.
+        if self.action_map.get("post") == "attendance":
+            return AttendanceMarkSerializer
+        return serializers.Serializer
+
+    def get_time_slot(self) -> TimeSlot:
+        session = self.get_object()
+        slots = TimeSlot.objects.filter(session=session)
+        return get_object_or_404(slots, pk=self.kwargs["slot_id"])
+
+    @extend_schema(
+        description=(
+            "The studio cancels an upcoming time slot: it takes no more bookings and "
+            "every confirmed and waitlisted booking on it is cancelled. Answers the "
+            "session as its owner sees it. Cancelling a cancelled slot changes nothing; "
+            "a slot that has started is 409 `slot_expired`."
+        ),
+        request=None,
+        responses={200: SessionDetailSerializer, 409: CONFLICT},
+        parameters=[SLOT_PARAMETER],
+        examples=examples.SLOT_CANCEL,
+    )
+    def cancel(self, request: Request, pk=None, slot_id=None) -> Response:
+        slot = self.get_time_slot()
+        services.time_slot_cancel(time_slot=slot, by=request.user)
+        session = session_selectors.session_detail_queryset().get(pk=slot.session_id)
+        serializer = SessionDetailSerializer(session, context=self.get_serializer_context())
+        return Response(serializer.data)
+
+    @extend_schema(
+        description=(
+            "Marks a confirmed booking of the slot `attended` or `no_show`, from 30 "
+            "minutes before the slot starts until 7 days after it ends (else 409 "
+            "`attendance_closed`); the mark may be changed within that window."
+        ),
+        request=AttendanceMarkSerializer,
+        responses={200: BookingSerializer, 409: CONFLICT},
+        parameters=[SLOT_PARAMETER],
+        examples=examples.ATTENDANCE_MARK,
+    )
+    def attendance(self, request: Request, pk=None, slot_id=None) -> Response:
+        slot = self.get_time_slot()
+        context = {**self.get_serializer_context(), "time_slot": slot}
+        serializer = self.get_serializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        booking = services.booking_mark_attendance(by=request.user, **serializer.validated_data)
+        return Response(BookingSerializer(booking, context=context).data)

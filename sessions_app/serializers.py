@@ -85,17 +85,18 @@ class BookingClientSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email"]
 
 
-def _booking_status_choices() -> list[tuple[str, str]]:
-    """The booking model's status choices, read through the slot's reverse
+def _booking_choices(field: str) -> list[tuple[str, str]]:
+    """The choices of a booking model's field, read through the slot's reverse
     relation: the timetable sits below the bookings app and never imports it."""
-    return TimeSlot.bookings.rel.related_model._meta.get_field("status").choices
+    return TimeSlot.bookings.rel.related_model._meta.get_field(field).choices
 
 
 class SlotBookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=_booking_status_choices())
+    status = serializers.ChoiceField(choices=_booking_choices("status"))
     created_at = ZonedDateTimeField()
     client = BookingClientSerializer()
+    attendance = serializers.ChoiceField(choices=_booking_choices("attendance"), allow_null=True)
 
 
 class OwnerTimeSlotSerializer(TimeSlotSerializer):
@@ -119,6 +120,7 @@ class OwnerTimeSlotSerializer(TimeSlotSerializer):
                         "name": booking.client.name,
                         "email": booking.client.email,
                     },
+                    "attendance": booking.attendance,
                 }
                 for booking in slot.bookings.all()
             ],

@@ -103,6 +103,14 @@ class ForbiddenError(StudioError):
     message = _("You do not have permission to perform this action.")
 
 
+class InstructorSignupClosedError(ForbiddenError):
+    """Registering as an instructor while the studio's sign-up for
+    instructors is closed (`STUDIO_INSTRUCTOR_SIGNUP=closed`)."""
+
+    code = "instructor_signup_closed"
+    message = _("Signing up as an instructor is closed; the studio grants the instructor role.")
+
+
 class NotFoundError(StudioError):
     status = 404
     code = "not_found"
@@ -157,6 +165,13 @@ class TimeConflictError(ConflictError):
 class CancellationClosedError(ConflictError):
     code = "cancellation_closed"
     message = _("This booking can no longer be cancelled: its time slot has started.")
+
+
+class AttendanceClosedError(ConflictError):
+    code = "attendance_closed"
+    message = _(
+        "Attendance is marked from 30 minutes before a time slot starts until 7 days after it ends."
+    )
 
 
 class CapacityBelowBookedError(ConflictError):

@@ -8,7 +8,8 @@ lives here (or, for building rows, in an app's `tests/factories.py`).
   answer against the contract's problem-details body (API.md "Errors").
 - `book(slot, client=None)`, `book_and_cancel(slot, client=None)`: bookings made
   through the booking services, so the slot's `booked` counter stays equal to
-  its confirmed bookings.
+  its confirmed bookings; `wait(slot, client=None)`: a waitlisted booking, with
+  the slot's `waitlisted` counter kept.
 - Then, section by section: studio time and a snapshot of the timetable's
   rows; races between threads; the URLs, keys and base test cases of the
   account, session and booking endpoints and of the session services; the
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.admin.models import LogEntry
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -45,7 +47,7 @@ from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings import services as booking_services
-from bookings.models import Booking
+from bookings.models import Booking, BookingStatus
 from sessions_app.models import Session, TimeSlot
 from studio.models import ActionLogEntry
 
@@ -115,6 +117,21 @@ def cancel_slot(slot: TimeSlot) -> int:
     return booking_services.time_slot_cancel(time_slot=slot, by=None)
 
 
+def wait(slot: TimeSlot, client: User | None = None) -> Booking:
+    """A booking of `client` (a new client when none is given) waiting for a
+    seat on `slot`, written as the waitlist keeps it: the row, and the slot's
+    `waitlisted` counter one higher; `slot` is refreshed."""
+    booking = Booking.objects.create(
+        client=client or ClientFactory(),
+        time_slot=slot,
+        status=BookingStatus.WAITLISTED,
+        cancel_before=booking_services.cancel_before(slot),
+    )
+    TimeSlot.objects.filter(pk=slot.pk).update(waitlisted=F("waitlisted") + 1)
+    slot.refresh_from_db()
+    return booking
+
+
 def book_and_cancel(slot: TimeSlot, client: User | None = None) -> Booking:
     """A booking of `slot` made and then cancelled through the services."""
     booking = booking_services.booking_cancel(booking=book(slot, client), by=None)
@@ -160,11 +177,20 @@ def db_state() -> dict:
         ),
         "slots": list(
             TimeSlot.objects.order_by("pk").values_list(
-                "pk", "session_id", "start", "end", "capacity", "booked", "is_cancelled"
+                "pk",
+                "session_id",
+                "start",
+                "end",
+                "capacity",
+                "booked",
+                "waitlisted",
+                "is_cancelled",
             )
         ),
         "bookings": list(
-            Booking.objects.order_by("pk").values_list("pk", "time_slot_id", "status")
+            Booking.objects.order_by("pk").values_list(
+                "pk", "time_slot_id", "status", "late", "attendance"
+            )
         ),
         "action_log": ActionLogEntry.objects.count(),
         "admin_log": LogEntry.objects.count(),
@@ -297,7 +323,7 @@ SLOT_KEYS = {
     "status",
 }
 OWNER_SLOT_KEYS = SLOT_KEYS | {"bookings"}
-SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client"}
+SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client", "attendance"}
 PAGE_KEYS = {"count", "next", "previous", "results"}
 
 CREATE = "/api/sessions/create/"

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from itertools import count
 
@@ -6,9 +7,9 @@ from rest_framework import status
 
 from accounts.tests.factories import ClientFactory
 from bookings import services
-from bookings.models import Booking, BookingStatus
+from bookings.models import Attendance, Booking, BookingStatus
 from bookings.tests.factories import make_slot
-from studio.testing import AdminTestCase, book, column, ist, shown
+from studio.testing import AdminTestCase, book, column, ist, shown, wait
 
 CHANGELIST = "/admin/bookings/booking/"
 
@@ -125,3 +126,63 @@ class BookingChangelistTests(AdminTestCase):
             services.booking_cancel(booking=book(slot, ClientFactory()), by=None)
 
         self.assert_queries_do_not_grow(f"{CHANGELIST}?status__exact=cancelled&q=spin", add_booking)
+
+
+class BookingLateAndAttendanceTests(AdminTestCase):
+    def setUp(self):
+        super().setUp()
+        self.plain = book(make_slot(title="Plain"))
+        self.late = services.booking_cancel(booking=book(make_slot(title="Late")), by=None)
+        Booking.objects.filter(pk=self.late.pk).update(late=True)
+        self.attended = book(make_slot(title="Came"))
+        self.no_show = book(make_slot(title="Stayed away"))
+        Booking.objects.filter(pk=self.attended.pk).update(attendance=Attendance.ATTENDED)
+        Booking.objects.filter(pk=self.no_show.pk).update(attendance=Attendance.NO_SHOW)
+
+    def test_changelist_shows_late_and_attendance_columns(self):
+        response = self.client.get(CHANGELIST)
+
+        late_cells = re.findall(
+            r'<td class="field-late">(.*?)</td>', response.content.decode(), re.S
+        )
+        rows = zip(
+            column(response, "session"),
+            ['alt="True"' in cell for cell in late_cells],
+            column(response, "attendance"),
+            strict=True,
+        )
+        self.assertEqual(
+            sorted(rows),
+            [
+                ("Came", False, "Attended"),
+                ("Late", True, "-"),
+                ("Plain", False, "-"),
+                ("Stayed away", False, "No show"),
+            ],
+        )
+
+    def test_changelist_filters_by_late(self):
+        late = self.client.get(CHANGELIST, {"late__exact": "1"})
+        on_time = self.client.get(CHANGELIST, {"late__exact": "0"})
+
+        self.assertEqual(self.listed(late), {self.late.pk})
+        self.assertEqual(self.listed(on_time), {self.plain.pk, self.attended.pk, self.no_show.pk})
+
+    def test_changelist_filters_by_attendance_including_not_marked(self):
+        cases = {
+            "attended": {self.attended.pk},
+            "no_show": {self.no_show.pk},
+            "none": {self.plain.pk, self.late.pk},
+        }
+        for value, expected in cases.items():
+            with self.subTest(attendance=value):
+                response = self.client.get(CHANGELIST, {"attendance": value})
+
+                self.assertEqual(self.listed(response), expected)
+
+    def test_changelist_filters_by_status_including_waitlisted(self):
+        waiting = wait(make_slot(title="Queue"))
+
+        response = self.client.get(CHANGELIST, {"status__exact": BookingStatus.WAITLISTED})
+
+        self.assertEqual(self.listed(response), {waiting.pk})

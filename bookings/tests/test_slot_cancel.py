@@ -1,16 +1,21 @@
 """The studio cancels a time slot: `bookings.services.time_slot_cancel`."""
 
+from datetime import timedelta
+from unittest import mock
+
 from bookings import services
 from bookings.models import Booking, BookingStatus
+from bookings.tests.factories import move_to_past
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.errors import SlotCancelledError
+from studio.errors import SlotCancelledError, SlotExpiredError
 from studio.testing import (
     SessionServiceTestCase,
     book,
     book_and_cancel,
     db_state,
     hours_from_now,
+    wait,
 )
 
 
@@ -85,3 +90,77 @@ class TimeSlotCancelTests(SessionServiceTestCase):
         with self.assertRaises(SlotCancelledError):
             book(self.slot)
         self.assertFalse(Booking.objects.exists())
+
+    def test_time_slot_cancel_cancels_the_waitlisted_bookings_too_and_empties_the_waitlist(self):
+        self.slot.capacity = 1
+        self.slot.save(update_fields=["capacity"])
+        seated = book(self.slot)
+        waiting = [wait(self.slot), wait(self.slot)]
+
+        count = services.time_slot_cancel(time_slot=self.slot, by=None)
+
+        self.assertEqual(count, 3)
+        slot = TimeSlot.objects.get(pk=self.slot.pk)
+        self.assertEqual((slot.booked, slot.waitlisted, slot.is_cancelled), (0, 0, True))
+        for booking in [seated, *waiting]:
+            booking.refresh_from_db()
+            self.assertEqual(booking.status, BookingStatus.CANCELLED)
+            self.assertEqual(booking.cancelled_at, slot.cancelled_at)
+
+    def test_time_slot_cancel_marks_no_booking_late_even_inside_the_cancellation_window(self):
+        late_slot = TimeSlotFactory(start=hours_from_now(1))
+        seated = book(late_slot)
+        waiting = wait(late_slot)
+        self.assertLess(seated.cancel_before, hours_from_now(0))
+
+        services.time_slot_cancel(time_slot=late_slot, by=None)
+
+        for booking in (seated, waiting):
+            booking.refresh_from_db()
+            self.assertEqual(booking.status, BookingStatus.CANCELLED)
+            self.assertFalse(booking.late)
+
+    def test_time_slot_cancel_leaves_expired_bookings_as_they_were(self):
+        expired = wait(self.slot)
+        Booking.objects.filter(pk=expired.pk).update(status=BookingStatus.EXPIRED)
+        TimeSlot.objects.filter(pk=self.slot.pk).update(waitlisted=0)
+
+        self.assertEqual(services.time_slot_cancel(time_slot=self.slot, by=None), 0)
+
+        expired.refresh_from_db()
+        self.assertEqual((expired.status, expired.cancelled_at), (BookingStatus.EXPIRED, None))
+
+    def test_time_slot_cancel_refuses_a_slot_that_has_started_and_writes_nothing(self):
+        book(self.slot)
+        wait(self.slot)
+        move_to_past(self.slot)
+        before = db_state()
+
+        with self.assertRaises(SlotExpiredError):
+            services.time_slot_cancel(time_slot=self.slot, by=None)
+
+        self.assertEqual(db_state(), before)
+        self.assertFalse(TimeSlot.objects.get(pk=self.slot.pk).is_cancelled)
+
+    def test_time_slot_cancel_refuses_a_slot_that_started_this_very_moment(self):
+        move_to_past(self.slot, ago=timedelta(0))
+
+        with self.assertRaises(SlotExpiredError):
+            services.time_slot_cancel(time_slot=self.slot, by=None)
+
+    def test_time_slot_cancel_of_a_cancelled_slot_that_has_since_started_changes_nothing(self):
+        services.time_slot_cancel(time_slot=self.slot, by=None)
+        move_to_past(self.slot)
+        before = db_state()
+
+        self.assertEqual(services.time_slot_cancel(time_slot=self.slot, by=None), 0)
+        self.assertEqual(db_state(), before)
+
+    def test_time_slot_cancel_takes_its_locks_in_one_call(self):
+        book(self.slot)
+        wait(self.slot)
+
+        with mock.patch.object(services, "lock_objects", wraps=services.lock_objects) as lock:
+            services.time_slot_cancel(time_slot=self.slot, by=None)
+
+        self.assertEqual(lock.call_count, 1)

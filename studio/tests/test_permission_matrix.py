@@ -10,9 +10,12 @@ superuser as `createsuperuser` makes one (role client, the model's default),
 who has no more rights on the API than any client.
 
 Path parameters name the owner's SESSION (session routes) or the client's
-BOOKING (booking routes). The bodies sent (see `body`) are valid, so a cell that
-passes the permission checks reaches the success status in the table. Every
-cell runs in a transaction that is rolled back, so cells do not see each other.
+BOOKING (booking routes); a slot route names SLOT of SESSION, or for attendance
+PRESENT, a slot of another session of the owner that starts in ten minutes and
+holds a confirmed booking. The bodies sent (see `body`) are valid, so a cell
+that passes the permission checks reaches the success status in the table.
+Every cell runs in a transaction that is rolled back, so cells do not see each
+other.
 """
 
 import json
@@ -160,6 +163,17 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
         "OPTIONS":              (401,  200,   200,          200,        200,   200),
         OTHER:                  (401,  405,   405,          405,        405,   405),
     },
+    # The owner's operations on a slot (API.md section 7): like the session's detail routes.
+    "session-time-slot-cancel": {
+        "POST":                 (401,  403,   403,          403,        200,   403),
+        "OPTIONS":              (401,  200,   200,          200,        200,   200),
+        OTHER:                  (401,  405,   405,          405,        405,   405),
+    },
+    "session-time-slot-attendance": {
+        "POST":                 (401,  403,   403,          403,        200,   403),
+        "OPTIONS":              (401,  200,   200,          200,        200,   200),
+        OTHER:                  (401,  405,   405,          405,        405,   405),
+    },
     "public-session-list": {
         "GET":                  each(200),
         "OPTIONS":              each(200),
@@ -215,10 +229,14 @@ def db_state() -> tuple:
         ),
         list(
             TimeSlot.objects.order_by("pk").values_list(
-                "pk", "start", "end", "capacity", "booked", "is_cancelled"
+                "pk", "start", "end", "capacity", "booked", "waitlisted", "is_cancelled"
             )
         ),
-        list(Booking.objects.order_by("pk").values_list("pk", "status", "cancelled_at")),
+        list(
+            Booking.objects.order_by("pk").values_list(
+                "pk", "status", "cancelled_at", "late", "attendance"
+            )
+        ),
         BlacklistedToken.objects.count(),  # revoked refresh tokens
     )
 
@@ -296,6 +314,10 @@ class PermissionMatrixTests(APITestCase):
         booked = make_slot(instructor=cls.owner, start=now() + timedelta(days=2))
         add_slot(booked.session, start=now() + timedelta(days=3))
         cls.booking = book(booked, cls.users["client"])
+        # A slot of another session of the owner, open for attendance, with a
+        # confirmed booking of the other client.
+        cls.present = make_slot(instructor=cls.owner, start=now() + timedelta(minutes=10))
+        cls.present_booking = book(cls.present, cls.users["other client"])
         cls.tokens = {
             who: account_services.tokens_for(user)["access"]
             for who, user in cls.users.items()
@@ -314,9 +336,13 @@ class PermissionMatrixTests(APITestCase):
             return "/api/no-such-endpoint/"
         objects = {"booking": self.booking.pk, "session": self.session.pk}
         kind = "booking" if route.key.startswith("booking") else "session"
-        unknown = set(route.params) - {"pk"}
+        kwargs = {"pk": objects[kind]}
+        if "slot_id" in route.params:
+            slot = self.present if route.key == "session-time-slot-attendance" else self.slot
+            kwargs = {"pk": slot.session_id, "slot_id": slot.pk}
+        unknown = set(route.params) - set(kwargs)
         self.assertFalse(unknown, f"{route.pattern}: say in url() what {unknown} names")
-        return reverse(route.key, kwargs={name: objects[kind] for name in route.params})
+        return reverse(route.key, kwargs={name: kwargs[name] for name in route.params})
 
     def body(self, key: str, method: str, user: User | None) -> dict | None:
         """A valid body for the success case of `key` and `method`, sent by `user`."""
@@ -367,6 +393,10 @@ class PermissionMatrixTests(APITestCase):
             ("session-detail", "PUT"): lambda: renamed,
             ("session-detail", "PATCH"): lambda: {"title": "Renamed"},
             ("booking-list", "POST"): lambda: {"time_slot": self.slot.pk},
+            ("session-time-slot-attendance", "POST"): lambda: {
+                "booking": self.present_booking.pk,
+                "attendance": "attended",
+            },
         }
         make = bodies.get((key, method))
         return make() if make else None

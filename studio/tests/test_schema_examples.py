@@ -29,6 +29,8 @@ DOCUMENTED = {
     ("/api/bookings/{id}/", "get"): "200",
     ("/api/bookings/{id}/cancel/", "post"): "200",
     ("/api/bookings/{id}/", "delete"): "200",
+    ("/api/sessions/{id}/time-slots/{slot_id}/cancel/", "post"): "200",
+    ("/api/sessions/{id}/time-slots/{slot_id}/attendance/", "post"): "200",
 }
 
 
