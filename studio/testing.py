@@ -160,7 +160,14 @@ def db_state() -> dict:
         ),
         "slots": list(
             TimeSlot.objects.order_by("pk").values_list(
-                "pk", "session_id", "start", "end", "capacity", "booked", "is_cancelled"
+                "pk",
+                "session_id",
+                "start",
+                "end",
+                "capacity",
+                "booked",
+                "waitlisted",
+                "is_cancelled",
             )
         ),
         "bookings": list(
@@ -295,6 +302,7 @@ SLOT_KEYS = {
     "available",
     "is_full",
     "status",
+    "waitlisted",
 }
 OWNER_SLOT_KEYS = SLOT_KEYS | {"bookings"}
 SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client"}
@@ -369,7 +377,18 @@ class SessionApiTestCase(APITestCase):
 # The booking endpoints (API.md section 4).
 
 BOOKINGS = "/api/bookings/"
-BOOKING_KEYS = {"id", "status", "created_at", "cancelled_at", "time_slot", "session"}
+BOOKING_KEYS = {
+    "id",
+    "status",
+    "waitlist_position",
+    "created_at",
+    "cancelled_at",
+    "cancel_before",
+    "late",
+    "attendance",
+    "time_slot",
+    "session",
+}
 BOOKING_SESSION_KEYS = {"id", "title", "category", "instructor"}
 
 
