@@ -17,6 +17,7 @@ reads the slot's waiting clients first and locks their rows together with the
 slot, in its one `lock_objects` call (users before slots).
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -221,7 +222,7 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
 
 
 def waitlist_promote(
-    *, time_slot: TimeSlot, locked_users: "set[int] | list[int]", by: User | None
+    *, time_slot: TimeSlot, locked_users: Iterable[int], by: User | None
 ) -> list[Booking]:
     """Fills the free seats of `time_slot` (as locked, counters current) from
     its waitlist: the oldest waiting bookings whose clients hold no
