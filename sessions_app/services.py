@@ -409,11 +409,11 @@ def _session_update(*, session: Session, data: dict[str, Any], by: User | None) 
             record["time_slots"] = slot_changes
         if record:
             log_action(session, "session.updated", by=by, data=record)
-        kept = set(slot_changes.get("deleted", []))
+        deleted = set(slot_changes.get("deleted", []))
         raised = [
             slot
             for pk, slot in existing.items()
-            if pk not in kept and slot.capacity > capacities[pk]
+            if pk not in deleted and slot.capacity > capacities[pk]
         ]
         _send_seats_freed(raised, locked_users=waiting, by=by)
         timetable_changed()

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -173,7 +174,9 @@ class WaitlistReadViewTests(BookingApiTestCase):
         statuses = [b["status"] for b in body["time_slots"][0]["bookings"]]
         self.assertEqual(sorted(statuses), ["confirmed", "expired"])
 
-    def test_the_public_timetable_shows_how_many_wait_after_each_change(self):
+    @override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
+    def test_the_cached_public_timetable_shows_how_many_wait_after_each_change(self):
+        cache.clear()
         slot = full_slot()
         self.client.force_authenticate(None)
         url = public_url(slot.session_id)
