@@ -161,12 +161,16 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     returned as it is. Refused once the slot has started.
 
     A confirmed booking cancelled after its `cancel_before` is marked late,
-    and its seat goes to the waitlist (see the module's "Promotion"). A
-    client who joins the waitlist between this write's read of the waiting
-    clients and its lock is not among the locked rows: if that booking is the
-    one to promote, the transaction rolls back and runs again with a fresh
-    read (`studio.locking.with_fresh_locks`), so the queue's order always
-    holds and no promoted client goes unlocked.
+    and its seat goes to the waitlist (see the module's "Promotion"); the
+    client, now free at that time, also moves up from the waitlist of an
+    overlapping slot with a free seat. One `lock_objects` call takes the
+    client's row, the rows of the clients waiting on those slots, and the
+    slots. A client who joins one of those waitlists between this write's
+    read and its lock is not among the locked rows: if that booking is the
+    one to promote (or the cancelling client took up a new wait meanwhile),
+    the transaction rolls back and runs again with a fresh read
+    (`studio.locking.with_fresh_locks`), so the queue's order always holds
+    and no promoted client goes unlocked.
     """
     if booking.status == BookingStatus.CANCELLED:
         return booking
@@ -177,28 +181,37 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     return booking
 
 
-def _cancel(booking: Booking, *, by: User | None) -> None:
+def _overlapping_waits(booking: Booking) -> set[int]:
+    """The slots overlapping `booking`'s on which its client waits."""
     slot = booking.time_slot
+    return set(
+        Booking.objects.for_client(booking.client_id)
+        .filter(
+            status=BookingStatus.WAITLISTED,
+            time_slot__start__lt=slot.end,
+            time_slot__end__gt=slot.start,
+        )
+        .exclude(time_slot=slot)
+        .values_list("time_slot_id", flat=True)
+    )
+
+
+def _cancel(booking: Booking, *, by: User | None) -> None:
     with transaction.atomic():
         # The seat freed goes to this slot's waitlist; and the client, free at
         # this time again, may move up from the waitlist of an overlapping
-        # slot that has a seat (one it could not take while holding this one).
-        slot_ids = {slot.pk} | set(
-            Booking.objects.for_client(booking.client_id)
-            .filter(
-                status=BookingStatus.WAITLISTED,
-                time_slot__start__lt=slot.end,
-                time_slot__end__gt=slot.start,
-                time_slot__booked__lt=F("time_slot__capacity"),
-            )
-            .values_list("time_slot_id", flat=True)
-        )
-        waiting = waiting_clients(slot_ids)
+        # slot that has a seat (one it was passed over for while holding this
+        # one). The client's row is locked too, so the slots it waits on stay
+        # as read once locked.
+        waits = _overlapping_waits(booking)
+        slot_ids = {booking.time_slot_id} | waits
+        waiting = {booking.client_id, *waiting_clients(slot_ids)}
         _users, slots = lock_objects(
             User.objects.filter(pk__in=waiting), TimeSlot.objects.filter(pk__in=slot_ids)
         )
-        locked = {locked_slot.pk: locked_slot for locked_slot in slots}
-        slot = locked[booking.time_slot_id]
+        if _overlapping_waits(booking) - waits:
+            raise LockSetChanged()
+        slot = next(locked for locked in slots if locked.pk == booking.time_slot_id)
         cancelled_at = now()
         status = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).get()
         if status not in HOLDING:

@@ -214,6 +214,31 @@ class PromotionOnCancelTests(WaitlistTestCase):
         self.assertEqual(waiting.status, BookingStatus.CONFIRMED)
         self.assert_counters_exact(slot, elsewhere.time_slot)
 
+    def test_a_wait_the_client_took_up_after_the_read_reruns_the_cancel(self):
+        # The first read of the client's waits misses the overlapping slot;
+        # once the client's row is locked the write sees it and runs again.
+        slot = self.full_slot()
+        seat = Booking.objects.get(time_slot=slot)
+        client = ClientFactory()
+        waiting = join(slot, client)
+        elsewhere = book(make_slot(start=slot.start + timedelta(minutes=15)), client)
+        services.booking_cancel(booking=seat, by=None)
+        read = services._overlapping_waits
+        calls = []
+
+        def stale_read(booking):
+            found = read(booking) if calls else set()
+            calls.append(found)
+            return found
+
+        with mock.patch.object(services, "_overlapping_waits", side_effect=stale_read):
+            services.booking_cancel(booking=elsewhere, by=client)
+
+        self.assertEqual(len(calls), 4)  # read, check (changed); read, check
+        waiting.refresh_from_db()
+        self.assertEqual(waiting.status, BookingStatus.CONFIRMED)
+        self.assert_counters_exact(slot, elsewhere.time_slot)
+
     def test_cancelling_a_waiting_booking_is_never_late_and_closes_up_the_queue(self):
         slot = self.full_slot(start=now() + timedelta(hours=2))
         first, second, third = join(slot), join(slot), join(slot)
