@@ -263,14 +263,23 @@ def _waiting_users(slots: QuerySet[TimeSlot]) -> list[int]:
     )
 
 
+def _may_free_seats(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A raised capacity frees seats; so may a move, for a waiter passed over
+    while booked elsewhere at the slot's old time."""
+    return new["capacity"] > old["capacity"] or (new["start"], new["end"]) != (
+        old["start"],
+        old["end"],
+    )
+
+
 def _send_seats_freed(
-    raised: list[TimeSlot], *, locked_users: Iterable[int], by: User | None
+    slots: list[TimeSlot], *, locked_users: Iterable[int], by: User | None
 ) -> None:
-    """Tells the bookings app that `raised` (locked, with their new
-    capacities saved) have more seats; it promotes waiters into them in this
+    """Tells the bookings app that `slots` (locked, with their changes
+    saved) may have seats for their waiters; it promotes them in this
     transaction, or raises `LockSetChanged` for the write to run again."""
-    if raised:
-        seats_freed.send(sender=TimeSlot, time_slots=raised, locked_users=set(locked_users), by=by)
+    if slots:
+        seats_freed.send(sender=TimeSlot, time_slots=slots, locked_users=set(locked_users), by=by)
 
 
 def _slot_values(slot: TimeSlot) -> dict[str, Any]:
@@ -356,8 +365,8 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
     instructor takes the session's slots into their timetable, which must
     have room for them. Nothing is saved unless all of it is valid.
 
-    A raised capacity fills the new seats from the slot's waitlist in this
-    transaction (`studio.signals.seats_freed`); the clients waiting on the
+    A raised capacity (or a moved slot) fills the free seats from the slot's
+    waitlist in this transaction (`studio.signals.seats_freed`); the clients waiting on the
     session's slots are read first and locked with the instructors. Should
     one who joined after that read be due a seat, the write runs again
     (`studio.locking.with_fresh_locks`).
@@ -389,7 +398,7 @@ def _session_update(*, session: Session, data: dict[str, Any], by: User | None) 
             slots if touches_slots else None,
             users=waiting,
         )
-        capacities = {pk: slot.capacity for pk, slot in existing.items()}
+        before = {pk: _item(slot) for pk, slot in existing.items()}
         old = _session_values(session)
         fields = [field for field in SESSION_FIELDS if field in data]
         for field in fields:
@@ -410,12 +419,12 @@ def _session_update(*, session: Session, data: dict[str, Any], by: User | None) 
         if record:
             log_action(session, "session.updated", by=by, data=record)
         deleted = set(slot_changes.get("deleted", []))
-        raised = [
+        freed = [
             slot
             for pk, slot in existing.items()
-            if pk not in deleted and slot.capacity > capacities[pk]
+            if pk not in deleted and _may_free_seats(before[pk], _item(slot))
         ]
-        _send_seats_freed(raised, locked_users=waiting, by=by)
+        _send_seats_freed(freed, locked_users=waiting, by=by)
         timetable_changed()
     return session
 
@@ -512,7 +521,7 @@ def time_slot_update(
     """Changes one slot's times and capacity, under the rules of a slot
     changed with session_update. Returns the slot as saved.
 
-    A raised capacity fills the new seats from the slot's waitlist, as with
+    A raised capacity (or a move) fills free seats from the waitlist, as with
     session_update (whose docstring tells how the waiting clients are locked).
     """
     return with_fresh_locks(
@@ -536,11 +545,11 @@ def _time_slot_update(
         _check_capacity_not_below_booked([item], existing)
         record = _changes(_item(slot), item, fields=SLOT_FIELDS, small=SLOT_FIELDS)
         if record:
-            raised = capacity > slot.capacity
+            freed = _may_free_seats(_item(slot), item)
             slot.start, slot.end, slot.capacity = start, end, capacity
             slot.save(update_fields=list(SLOT_FIELDS))
             log_action(slot, "time_slot.updated", by=by, data=record)
-            _send_seats_freed([slot] if raised else [], locked_users=waiting, by=by)
+            _send_seats_freed([slot] if freed else [], locked_users=waiting, by=by)
             timetable_changed()
     return slot
 

@@ -378,6 +378,26 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
         self.assertEqual(waiting.status, BookingStatus.WAITLISTED)
         self.assert_counters_exact(slot)
 
+    def test_moving_a_slot_away_from_a_waiters_other_booking_promotes_them(self):
+        slot = self.full_slot(capacity=1)
+        busy = ClientFactory()
+        waiting = join(slot, busy)
+        book(make_slot(start=slot.start), busy)
+        session_services.time_slot_update(
+            time_slot=slot, start=slot.start, end=slot.end, capacity=2, by=None
+        )
+        waiting.refresh_from_db()
+        self.assertEqual(waiting.status, BookingStatus.WAITLISTED)
+
+        later = slot.start + timedelta(hours=3)
+        session_services.time_slot_update(
+            time_slot=slot, start=later, end=later + timedelta(hours=1), capacity=2, by=None
+        )
+
+        waiting.refresh_from_db()
+        self.assertEqual(waiting.status, BookingStatus.CONFIRMED)
+        self.assert_counters_exact(slot)
+
     def test_a_waiter_who_joins_between_the_read_and_the_lock_reruns_the_raise(self):
         slot = self.full_slot(capacity=1)
         late_client = ClientFactory()
