@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class BookingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "bookings"
+
+    def ready(self) -> None:
+        from bookings import services
+        from studio.signals import seats_freed
+
+        # The timetable raises capacities without importing the bookings;
+        # the freed seats go to the waitlist in the same transaction.
+        seats_freed.connect(services.seats_freed_received, dispatch_uid="waitlist")

@@ -10,17 +10,24 @@ from studio.errors import (
     IdempotencyKeyInUseError,
     IdempotencyKeyReusedError,
     NotFoundError,
+    SlotCancelledError,
     SlotExpiredError,
     SlotFullError,
+    TimeConflictError,
     ValidationFailedError,
+    WaitlistFullError,
 )
 from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
 CONFIRMED = {
     "id": 21,
     "status": "confirmed",
+    "waitlist_position": None,
     "created_at": "2031-01-02T18:30:00+05:30",
     "cancelled_at": None,
+    "cancel_before": "2031-01-10T07:00:00+05:30",
+    "late": False,
+    "attendance": None,
     "time_slot": {**EVENING_YOGA["time_slots"][0], "booked": 6, "available": 6},
     "session": {
         "id": 3,
@@ -29,19 +36,43 @@ CONFIRMED = {
         "instructor": {"id": 2, "name": "Priya Shah"},
     },
 }
+WAITLISTED = {
+    **CONFIRMED,
+    "id": 22,
+    "status": "waitlisted",
+    "waitlist_position": 4,
+    "cancel_before": "2031-01-11T07:00:00+05:30",
+    "time_slot": {**EVENING_YOGA["time_slots"][1], "waitlisted": 4},
+}
 CANCELLED = {
     **CONFIRMED,
     "status": "cancelled",
     "cancelled_at": "2031-01-05T08:00:00+05:30",
     "time_slot": {**CONFIRMED["time_slot"], "booked": 5, "available": 7},
 }
+CANCELLED_LATE = {
+    **CANCELLED,
+    "cancelled_at": "2031-01-10T09:30:00+05:30",
+    "late": True,
+}
+EXPIRED = {
+    **WAITLISTED,
+    "status": "expired",
+    "waitlist_position": None,
+    "time_slot": {**WAITLISTED["time_slot"], "status": "past", "waitlisted": 0},
+}
 
 BOOKING_CREATE = [
     request_example("A time slot's id", {"time_slot": 7}),
+    request_example("Join the waitlist if the slot is full", {"time_slot": 8, "waitlist": True}),
     response_example("Booked", CONFIRMED, 201),
+    response_example("Waiting for a seat", WAITLISTED, 201),
     problem_example("No seat left", SlotFullError()),
+    problem_example("Waitlist full", WaitlistFullError()),
     problem_example("Booked already", AlreadyBookedError()),
+    problem_example("Another booking at the same time", TimeConflictError()),
     problem_example("Started already", SlotExpiredError()),
+    problem_example("Cancelled by the studio", SlotCancelledError()),
     problem_example("Same Idempotency-Key still running", IdempotencyKeyInUseError()),
     problem_example("Idempotency-Key used with another body", IdempotencyKeyReusedError()),
     problem_example(
@@ -57,10 +88,16 @@ BOOKING_CREATE = [
 
 BOOKING_LIST = [response_example("Your bookings", CONFIRMED), NOT_AUTHENTICATED]
 
-BOOKING_DETAIL = [response_example("A booking", CONFIRMED), NOT_AUTHENTICATED]
+BOOKING_DETAIL = [
+    response_example("A booking", CONFIRMED),
+    response_example("Waiting for a seat", WAITLISTED),
+    response_example("Its slot started while it waited", EXPIRED),
+    NOT_AUTHENTICATED,
+]
 
 BOOKING_CANCEL = [
     response_example("Cancelled; the seat is free again", CANCELLED),
+    response_example("Cancelled after cancel_before", CANCELLED_LATE),
     problem_example("Slot started", CancellationClosedError()),
     NOT_AUTHENTICATED,
 ]

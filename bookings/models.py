@@ -83,6 +83,15 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"{self.client} on {self.time_slot_id} ({self.status})"
 
+    @property
+    def current_status(self) -> str:
+        """The status as the API shows it: a booking still waiting when its
+        slot has started is expired, whether or not `waitlist_expire` has
+        written that yet."""
+        if self.status == BookingStatus.WAITLISTED and self.time_slot.has_started:
+            return BookingStatus.EXPIRED
+        return self.status
+
 
 class IdempotencyKey(models.Model):
     """A client's `Idempotency-Key` for `POST /api/bookings/` and the first

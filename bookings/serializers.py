@@ -1,11 +1,12 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings import selectors
-from bookings.models import Attendance, Booking
+from bookings.models import Attendance, Booking, BookingStatus
 from sessions_app.models import Session
 from sessions_app.serializers import InstructorSerializer, TimeSlotSerializer
-from studio.serializers import ZonedDateTimeField
+from studio.serializers import StrictBooleanField, ZonedDateTimeField
 
 
 class BookedSessionSerializer(serializers.ModelSerializer):
@@ -17,19 +18,60 @@ class BookedSessionSerializer(serializers.ModelSerializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    waitlist_position = serializers.SerializerMethodField()
     created_at = ZonedDateTimeField()
     cancelled_at = ZonedDateTimeField(allow_null=True)
+    cancel_before = ZonedDateTimeField(
+        help_text="Cancelling after this moment (and before the start) marks the booking late."
+    )
+    late = serializers.BooleanField(help_text="Cancelled after `cancel_before`.")
+    attendance = serializers.ChoiceField(choices=Attendance.choices, allow_null=True)
     time_slot = TimeSlotSerializer()
     session = BookedSessionSerializer(source="time_slot.session")
 
     class Meta:
         model = Booking
-        fields = ["id", "status", "created_at", "cancelled_at", "time_slot", "session"]
+        fields = [
+            "id",
+            "status",
+            "waitlist_position",
+            "created_at",
+            "cancelled_at",
+            "cancel_before",
+            "late",
+            "attendance",
+            "time_slot",
+            "session",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=BookingStatus.choices))
+    def get_status(self, booking: Booking) -> str:
+        return booking.current_status
+
+    @extend_schema_field(
+        serializers.IntegerField(
+            min_value=1,
+            allow_null=True,
+            help_text="The booking's place in the slot's waitlist (1 is promoted next) "
+            "while it is waitlisted; else null.",
+        )
+    )
+    def get_waitlist_position(self, booking: Booking) -> int | None:
+        # Annotated by the selectors (and set by booking_create).
+        if booking.current_status != BookingStatus.WAITLISTED:
+            return None
+        return getattr(booking, "waitlist_position", None)
 
 
 class BookingCreateSerializer(serializers.Serializer):
     time_slot = serializers.IntegerField(min_value=1, help_text="The id of the time slot to book.")
+    waitlist = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="On a full slot, join its waitlist instead of being refused.",
+    )
 
 
 # A booking of the time slot in the URL (`context["time_slot"]`) and its mark.

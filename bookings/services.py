@@ -1,16 +1,28 @@
-"""Booking, cancelling, the studio cancelling a slot, and attendance.
+"""Booking, cancelling, the waitlist, the studio cancelling a slot, and attendance.
 
 These services, under the lock on the slot's row, are the code that changes
-a slot's `booked` counter (the benchmark's seeder in bench/ writes it too,
-straight into an empty database). Locks are taken through
-`studio.locking.lock_objects`, in its global order.
+a slot's `booked` and `waitlisted` counters (the benchmark's seeder in bench/
+writes `booked` too, straight into an empty database). Locks are taken
+through `studio.locking.lock_objects`, in its global order.
+
+Promotion. When a seat frees up (a client cancels a confirmed booking, or the
+timetable raises a slot's capacity and sends `studio.signals.seats_freed`),
+the oldest waiting bookings of the slot (by `created_at`, then id) whose
+clients hold no overlapping confirmed booking become confirmed, as many as
+there are free seats, in the transaction that freed them. A promoted client
+gains a confirmed booking, so its row must be locked, as `booking_create`
+locks the client who books: otherwise that client's concurrent booking of an
+overlapping slot could pass its check unseen. The freeing write therefore
+reads the slot's waiting clients first and locks their rows together with the
+slot, in its one `lock_objects` call (users before slots).
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
@@ -28,8 +40,9 @@ from studio.errors import (
     SlotFullError,
     TimeConflictError,
     ValidationFailedError,
+    WaitlistFullError,
 )
-from studio.locking import lock_objects
+from studio.locking import LockSetChanged, lock_objects, with_fresh_locks
 
 
 def cancel_before(slot: TimeSlot) -> datetime:
@@ -38,14 +51,42 @@ def cancel_before(slot: TimeSlot) -> datetime:
     return slot.start - timedelta(hours=settings.STUDIO_CANCELLATION_WINDOW_HOURS)
 
 
-def booking_create(*, client: User, time_slot_id: int, by: User | None) -> Booking:
-    """Books a seat on a time slot for `client`.
+def waiting_clients(time_slot_ids) -> list[int]:
+    """The ids of the clients waiting on these slots, read without a lock:
+    the users a write that frees seats on them locks, so that it may promote."""
+    return list(
+        Booking.objects.filter(
+            time_slot_id__in=list(time_slot_ids), status=BookingStatus.WAITLISTED
+        )
+        .order_by("client_id")
+        .values_list("client_id", flat=True)
+        .distinct()
+    )
+
+
+def _waitlist_position(booking: Booking) -> int:
+    """The booking's place in its slot's waitlist, 1 first."""
+    return Booking.objects.filter(
+        Q(created_at__lt=booking.created_at) | Q(created_at=booking.created_at, pk__lte=booking.pk),
+        time_slot_id=booking.time_slot_id,
+        status=BookingStatus.WAITLISTED,
+    ).count()
+
+
+def booking_create(
+    *, client: User, time_slot_id: int, waitlist: bool = False, by: User | None
+) -> Booking:
+    """Books a seat on a time slot for `client`, or, with `waitlist` and no
+    seat left, a place in the slot's waitlist.
 
     Locks the client's row and the slot's row for the whole transaction: the
-    last seat goes to exactly one of any number of concurrent requests, and
-    one client's concurrent requests cannot book two overlapping slots. The
-    rules are checked in the contract's order: cancelled, expired, already
-    booked, time conflict, full.
+    last seat (or the last place in the waitlist) goes to exactly one of any
+    number of concurrent requests, and one client's concurrent requests
+    cannot book two overlapping slots. The rules are checked in the
+    contract's order: cancelled, expired, already booked (a confirmed or a
+    waiting booking on this slot), time conflict (confirmed bookings only),
+    full, waitlist full. A waiting booking comes back with its
+    `waitlist_position`.
     """
     with transaction.atomic():
         _client, slots = lock_objects(
@@ -61,12 +102,18 @@ def booking_create(*, client: User, time_slot_id: int, by: User | None) -> Booki
             raise SlotCancelledError()
         if slot.has_started:
             raise SlotExpiredError()
-        # One query for both rules: a confirmed booking on this very slot
-        # overlaps it too, and is the one that counts.
+        # One query for both rules: a booking holding this very slot (a seat
+        # or a place in its waitlist), or a confirmed one overlapping it.
         held = list(
             Booking.objects.for_client(client)
-            .confirmed()
-            .filter(time_slot__start__lt=slot.end, time_slot__end__gt=slot.start)
+            .filter(
+                Q(time_slot=slot, status__in=HOLDING)
+                | Q(
+                    status=BookingStatus.CONFIRMED,
+                    time_slot__start__lt=slot.end,
+                    time_slot__end__gt=slot.start,
+                )
+            )
             .select_related("time_slot__session")
         )
         if any(booking.time_slot_id == slot.pk for booking in held):
@@ -76,41 +123,199 @@ def booking_create(*, client: User, time_slot_id: int, by: User | None) -> Booki
                 _("You hold a booking on %(title)s at the same time.")
                 % {"title": held[0].time_slot.session.title}
             )
+        status = BookingStatus.CONFIRMED
         if slot.is_full:
-            raise SlotFullError()
+            if not waitlist:
+                raise SlotFullError()
+            if slot.waitlisted >= settings.STUDIO_WAITLIST_SIZE:
+                raise WaitlistFullError()
+            status = BookingStatus.WAITLISTED
         try:
             booking = Booking.objects.create(
-                client=client, time_slot=slot, cancel_before=cancel_before(slot)
+                client=client, time_slot=slot, status=status, cancel_before=cancel_before(slot)
             )
         except IntegrityError:
-            # The constraint on confirmed bookings caught a race the check
+            # The constraint on holding bookings caught a race the check
             # above could not see; the transaction is rolled back.
             raise AlreadyBookedError() from None
-        TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
-        slot.booked += 1
-        log_action(booking, "booking.created", by=by, data={"time_slot": slot.pk})
+        if status == BookingStatus.CONFIRMED:
+            TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+            slot.booked += 1
+            booking.waitlist_position = None
+            log_action(booking, "booking.created", by=by, data={"time_slot": slot.pk})
+        else:
+            TimeSlot.objects.filter(pk=slot.pk).update(waitlisted=F("waitlisted") + 1)
+            slot.waitlisted += 1
+            booking.waitlist_position = _waitlist_position(booking)
+            log_action(
+                booking,
+                "booking.waitlisted",
+                by=by,
+                data={"time_slot": slot.pk, "position": booking.waitlist_position},
+            )
         timetable_changed()
     return booking
 
 
 def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
-    """Cancels a confirmed booking and frees its seat; a cancelled booking is
-    returned as it is. Refused once the slot has started."""
+    """Cancels a confirmed or waiting booking; a cancelled booking is
+    returned as it is. Refused once the slot has started.
+
+    A confirmed booking cancelled after its `cancel_before` is marked late,
+    and its seat goes to the waitlist (see the module's "Promotion"); the
+    client, now free at that time, also moves up from the waitlist of an
+    overlapping slot with a free seat. One `lock_objects` call takes the
+    client's row, the rows of the clients waiting on those slots, and the
+    slots. A client who joins one of those waitlists between this write's
+    read and its lock is not among the locked rows: if that booking is the
+    one to promote (or the cancelling client took up a new wait meanwhile),
+    the transaction rolls back and runs again with a fresh read
+    (`studio.locking.with_fresh_locks`), so the queue's order always holds
+    and no promoted client goes unlocked.
+    """
     if booking.status == BookingStatus.CANCELLED:
         return booking
     if booking.time_slot.has_started:
         raise CancellationClosedError()
-    with transaction.atomic():
-        lock_objects(TimeSlot.objects.filter(pk=booking.time_slot_id))
-        cancelled = Booking.objects.filter(pk=booking.pk, status=BookingStatus.CONFIRMED).update(
-            status=BookingStatus.CANCELLED, cancelled_at=now()
-        )
-        if cancelled:
-            TimeSlot.objects.filter(pk=booking.time_slot_id).update(booked=F("booked") - 1)
-            log_action(booking, "booking.cancelled", by=by)
-            timetable_changed()
+    with_fresh_locks(lambda: _cancel(booking, by=by))
     booking.refresh_from_db()
     return booking
+
+
+def _overlapping_waits(booking: Booking) -> set[int]:
+    """The slots overlapping `booking`'s on which its client waits."""
+    slot = booking.time_slot
+    return set(
+        Booking.objects.for_client(booking.client_id)
+        .filter(
+            status=BookingStatus.WAITLISTED,
+            time_slot__start__lt=slot.end,
+            time_slot__end__gt=slot.start,
+        )
+        .exclude(time_slot=slot)
+        .values_list("time_slot_id", flat=True)
+    )
+
+
+def _cancel(booking: Booking, *, by: User | None) -> None:
+    with transaction.atomic():
+        # The seat freed goes to this slot's waitlist; and the client, free at
+        # this time again, may move up from the waitlist of an overlapping
+        # slot that has a seat (one it was passed over for while holding this
+        # one). The client's row is locked too, so the slots it waits on stay
+        # as read once locked.
+        waits = _overlapping_waits(booking)
+        slot_ids = {booking.time_slot_id} | waits
+        waiting = {booking.client_id, *waiting_clients(slot_ids)}
+        _users, slots = lock_objects(
+            User.objects.filter(pk__in=waiting), TimeSlot.objects.filter(pk__in=slot_ids)
+        )
+        if _overlapping_waits(booking) - waits:
+            raise LockSetChanged()
+        slot = next(locked for locked in slots if locked.pk == booking.time_slot_id)
+        cancelled_at = now()
+        status = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).get()
+        if status not in HOLDING:
+            return
+        Booking.objects.filter(pk=booking.pk, status=status).update(
+            status=BookingStatus.CANCELLED,
+            cancelled_at=cancelled_at,
+            late=status == BookingStatus.CONFIRMED and cancelled_at > booking.cancel_before,
+        )
+        if status == BookingStatus.CONFIRMED:
+            TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") - 1)
+            slot.booked -= 1
+        else:
+            TimeSlot.objects.filter(pk=slot.pk).update(waitlisted=F("waitlisted") - 1)
+            slot.waitlisted -= 1
+        log_action(booking, "booking.cancelled", by=by, data={"was": status})
+        if status == BookingStatus.CONFIRMED:
+            for locked_slot in slots:
+                waitlist_promote(time_slot=locked_slot, locked_users=waiting, by=by)
+        timetable_changed()
+
+
+def waitlist_promote(
+    *, time_slot: TimeSlot, locked_users: Iterable[int], by: User | None
+) -> list[Booking]:
+    """Fills the free seats of `time_slot` (as locked, counters current) from
+    its waitlist: the oldest waiting bookings whose clients hold no
+    overlapping confirmed booking become confirmed. Returns them.
+
+    Runs inside the freeing write's transaction, under its lock on the slot
+    and on the rows of `locked_users`; raises `LockSetChanged` when a booking
+    to promote belongs to a client outside them (one who joined after the
+    write read the waiting clients). A slot cancelled or started promotes
+    no one.
+    """
+    slot = time_slot
+    free = slot.capacity - slot.booked
+    if free <= 0 or slot.waitlisted <= 0 or slot.is_cancelled or slot.has_started:
+        return []
+    waiters = list(
+        Booking.objects.filter(time_slot=slot, status=BookingStatus.WAITLISTED).order_by(
+            "created_at", "id"
+        )
+    )
+    busy = set(
+        Booking.objects.filter(
+            client_id__in={waiter.client_id for waiter in waiters},
+            status=BookingStatus.CONFIRMED,
+            time_slot__start__lt=slot.end,
+            time_slot__end__gt=slot.start,
+        ).values_list("client_id", flat=True)
+    )
+    promoted = [waiter for waiter in waiters if waiter.client_id not in busy][:free]
+    locked = set(locked_users)
+    if any(waiter.client_id not in locked for waiter in promoted):
+        raise LockSetChanged()
+    if not promoted:
+        return []
+    Booking.objects.filter(pk__in=[waiter.pk for waiter in promoted]).update(
+        status=BookingStatus.CONFIRMED
+    )
+    count = len(promoted)
+    TimeSlot.objects.filter(pk=slot.pk).update(
+        booked=F("booked") + count, waitlisted=F("waitlisted") - count
+    )
+    slot.booked += count
+    slot.waitlisted -= count
+    for waiter in promoted:
+        waiter.status = BookingStatus.CONFIRMED
+    log_actions(promoted, "booking.promoted", by=by, data={"time_slot": slot.pk})
+    return promoted
+
+
+def seats_freed_received(sender, *, time_slots, locked_users, by, **kwargs) -> None:
+    """Receives `studio.signals.seats_freed` from the timetable's services."""
+    for slot in time_slots:
+        waitlist_promote(time_slot=slot, locked_users=locked_users, by=by)
+
+
+def waitlist_expire(*, by: User | None = None) -> int:
+    """Every booking still waiting on a slot that has started becomes
+    expired, and the slot's waiter count goes to 0. Returns how many
+    bookings expired; running it again changes nothing more."""
+    expired = 0
+    slot_ids = list(
+        TimeSlot.objects.filter(start__lte=now(), bookings__status=BookingStatus.WAITLISTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for slot_id in slot_ids:
+        with transaction.atomic():
+            lock_objects(TimeSlot.objects.filter(pk=slot_id))
+            bookings = list(
+                Booking.objects.filter(time_slot_id=slot_id, status=BookingStatus.WAITLISTED)
+            )
+            Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
+                status=BookingStatus.EXPIRED
+            )
+            TimeSlot.objects.filter(pk=slot_id).update(waitlisted=0)
+            log_actions(bookings, "booking.expired", by=by, data={"time_slot": slot_id})
+            expired += len(bookings)
+    return expired
 
 
 def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:

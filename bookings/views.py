@@ -111,10 +111,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         booking = services.booking_create(
             client=request.user,
             time_slot_id=serializer.validated_data["time_slot"],
+            waitlist=serializer.validated_data["waitlist"],
             by=request.user,
         )
-        # The service hands back the booking with its slot, session and
-        # instructor loaded: nothing to read again.
+        # The service hands back the booking with its slot, session,
+        # instructor and waitlist position loaded: nothing to read again.
         return Response(self.get_serializer(booking).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

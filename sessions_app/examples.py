@@ -4,7 +4,7 @@ from studio.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
 
-def _slot(slot_id: int, day: str, capacity: int, booked: int) -> dict:
+def _slot(slot_id: int, day: str, capacity: int, booked: int, waitlisted: int = 0) -> dict:
     return {
         "id": slot_id,
         "session": 3,
@@ -16,6 +16,7 @@ def _slot(slot_id: int, day: str, capacity: int, booked: int) -> dict:
         "available": capacity - booked,
         "is_full": booked >= capacity,
         "status": "full" if booked >= capacity else "open",
+        "waitlisted": waitlisted,
     }
 
 
@@ -25,7 +26,7 @@ EVENING_YOGA = {
     "description": "Slow flow for every level.",
     "category": "yoga",
     "instructor": {"id": 2, "name": "Priya Shah"},
-    "time_slots": [_slot(7, "10", 12, 5), _slot(8, "11", 12, 12)],
+    "time_slots": [_slot(7, "10", 12, 5), _slot(8, "11", 12, 12, waitlisted=3)],
     "created_at": "2030-12-20T09:15:00+05:30",
     "updated_at": "2030-12-20T09:15:00+05:30",
 }

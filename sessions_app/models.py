@@ -133,6 +133,12 @@ class TimeSlot(models.Model):
         return self.booked >= self.capacity
 
     @property
+    def waiting(self) -> int:
+        """How many bookings wait for a seat: none once the slot has started
+        (they have expired, whether or not that is written yet)."""
+        return 0 if self.has_started else self.waitlisted
+
+    @property
     def has_started(self) -> bool:
         return self.start <= now()
 

@@ -22,6 +22,10 @@ class TimeSlotSerializer(serializers.ModelSerializer):
     available = serializers.IntegerField()
     is_full = serializers.BooleanField()
     status = serializers.ChoiceField(choices=SlotStatus.choices)
+    waitlisted = serializers.IntegerField(
+        source="waiting",
+        help_text="How many bookings wait for a seat; 0 once the slot has started.",
+    )
 
     class Meta:
         model = TimeSlot
@@ -36,6 +40,7 @@ class TimeSlotSerializer(serializers.ModelSerializer):
             "available",
             "is_full",
             "status",
+            "waitlisted",
         ]
         read_only_fields = fields
 
@@ -55,6 +60,7 @@ class TimeSlotSerializer(serializers.ModelSerializer):
             "available": slot.available,
             "is_full": slot.is_full,
             "status": slot.status,
+            "waitlisted": slot.waiting,
         }
 
 
@@ -91,6 +97,14 @@ def _booking_choices(field: str) -> list[tuple[str, str]]:
     return TimeSlot.bookings.rel.related_model._meta.get_field(field).choices
 
 
+def _shown_booking_status(status: str, slot: TimeSlot) -> str:
+    """A booking still waiting when its slot has started shows as expired
+    (the bookings app's rule, read here without importing it)."""
+    if status == "waitlisted" and slot.has_started:
+        return "expired"
+    return status
+
+
 class SlotBookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=_booking_choices("status"))
@@ -113,7 +127,7 @@ class OwnerTimeSlotSerializer(TimeSlotSerializer):
             "bookings": [
                 {
                     "id": booking.pk,
-                    "status": booking.status,
+                    "status": _shown_booking_status(booking.status, slot),
                     "created_at": timezones.render(booking.created_at, zone),
                     "client": {
                         "id": booking.client.pk,

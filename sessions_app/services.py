@@ -37,7 +37,8 @@ from studio.errors import (
     StudioError,
     ValidationFailedError,
 )
-from studio.locking import lock_objects
+from studio.locking import lock_objects, with_fresh_locks
+from studio.signals import seats_freed
 
 SESSION_FIELDS = ("instructor", "title", "description", "category")
 # Fields whose old and new values the action log records; a description is
@@ -46,6 +47,10 @@ SMALL_SESSION_FIELDS = ("instructor", "title", "category")
 SLOT_FIELDS = ("start", "end", "capacity")
 
 SlotErrors = list[dict[str, list[str]]]
+
+# The status of a booking waiting for a seat (the bookings app's
+# `BookingStatus.WAITLISTED`, which the timetable does not import).
+WAITLISTED = "waitlisted"
 
 
 # The rules ------------------------------------------------------------------
@@ -230,16 +235,51 @@ def _about_slot(error: StudioError, slot_id: int) -> StudioError:
 
 
 def _lock(
-    instructors: Iterable[User], slots: QuerySet[TimeSlot] | None = None
+    instructors: Iterable[User],
+    slots: QuerySet[TimeSlot] | None = None,
+    *,
+    users: Iterable[int] = (),
 ) -> dict[int, TimeSlot]:
-    """Takes the write's locks in one call: the instructors' rows, then the
-    slots of the queryset `slots` if given. Returns those slots by id."""
-    users = User.objects.filter(pk__in={instructor.pk for instructor in instructors})
+    """Takes the write's locks in one call: the instructors' rows and the
+    rows of the user ids `users`, then the slots of the queryset `slots` if
+    given. Returns those slots by id."""
+    users = User.objects.filter(pk__in={instructor.pk for instructor in instructors} | set(users))
     if slots is None:
         lock_objects(users)
         return {}
     _users, locked = lock_objects(users, slots)
     return {slot.pk: slot for slot in locked}
+
+
+def _waiting_users(slots: QuerySet[TimeSlot]) -> list[int]:
+    """The ids of the clients waiting for a seat on `slots`, read (without a
+    lock) through the bookings' reverse relation: a write that may raise a
+    capacity locks their rows, so the bookings app can promote them."""
+    return list(
+        User.objects.filter(bookings__time_slot__in=slots, bookings__status=WAITLISTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def _may_free_seats(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A raised capacity frees seats; so may a move, for a waiter passed over
+    while booked elsewhere at the slot's old time."""
+    return new["capacity"] > old["capacity"] or (new["start"], new["end"]) != (
+        old["start"],
+        old["end"],
+    )
+
+
+def _send_seats_freed(
+    slots: list[TimeSlot], *, locked_users: Iterable[int], by: User | None
+) -> None:
+    """Tells the bookings app that `slots` (locked, with their changes
+    saved) may have seats for their waiters; it promotes them in this
+    transaction, or raises `LockSetChanged` for the write to run again."""
+    if slots:
+        seats_freed.send(sender=TimeSlot, time_slots=slots, locked_users=set(locked_users), by=by)
 
 
 def _slot_values(slot: TimeSlot) -> dict[str, Any]:
@@ -324,17 +364,41 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
     that slot, one without adds a slot, and a slot left out is deleted. A new
     instructor takes the session's slots into their timetable, which must
     have room for them. Nothing is saved unless all of it is valid.
+
+    A raised capacity (or a moved slot) fills the free seats from the slot's
+    waitlist in this transaction (`studio.signals.seats_freed`); the clients waiting on the
+    session's slots are read first and locked with the instructors. Should
+    one who joined after that read be due a seat, the write runs again
+    (`studio.locking.with_fresh_locks`).
     """
     if "time_slots" in data:
         _check_has_slots(len(data["time_slots"]))
+    stored = {
+        "instructor_id": session.instructor_id,
+        **{field: getattr(session, field) for field in SESSION_FIELDS if field != "instructor"},
+    }
+
+    def write() -> Session:
+        for attribute, value in stored.items():
+            setattr(session, attribute, value)
+        return _session_update(session=session, data=data, by=by)
+
+    return with_fresh_locks(write)
+
+
+def _session_update(*, session: Session, data: dict[str, Any], by: User | None) -> Session:
     instructor = data.get("instructor", session.instructor)
     moves = instructor.pk != session.instructor_id
     touches_slots = "time_slots" in data or moves
     with transaction.atomic():
+        slots = TimeSlot.objects.filter(session=session)
+        waiting = _waiting_users(slots) if touches_slots else []
         existing = _lock(
             [session.instructor, instructor],
-            TimeSlot.objects.filter(session=session) if touches_slots else None,
+            slots if touches_slots else None,
+            users=waiting,
         )
+        before = {pk: _item(slot) for pk, slot in existing.items()}
         old = _session_values(session)
         fields = [field for field in SESSION_FIELDS if field in data]
         for field in fields:
@@ -354,6 +418,13 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
             record["time_slots"] = slot_changes
         if record:
             log_action(session, "session.updated", by=by, data=record)
+        deleted = set(slot_changes.get("deleted", []))
+        freed = [
+            slot
+            for pk, slot in existing.items()
+            if pk not in deleted and _may_free_seats(before[pk], _item(slot))
+        ]
+        _send_seats_freed(freed, locked_users=waiting, by=by)
         timetable_changed()
     return session
 
@@ -448,19 +519,37 @@ def time_slot_update(
     *, time_slot: TimeSlot, start: datetime, end: datetime, capacity: int, by: User | None
 ) -> TimeSlot:
     """Changes one slot's times and capacity, under the rules of a slot
-    changed with session_update. Returns the slot as saved."""
+    changed with session_update. Returns the slot as saved.
+
+    A raised capacity (or a move) fills free seats from the waitlist, as with
+    session_update (whose docstring tells how the waiting clients are locked).
+    """
+    return with_fresh_locks(
+        lambda: _time_slot_update(
+            time_slot=time_slot, start=start, end=end, capacity=capacity, by=by
+        )
+    )
+
+
+def _time_slot_update(
+    *, time_slot: TimeSlot, start: datetime, end: datetime, capacity: int, by: User | None
+) -> TimeSlot:
     instructor = time_slot.session.instructor
     with transaction.atomic():
-        existing = _lock([instructor], TimeSlot.objects.filter(pk=time_slot.pk))
+        slots = TimeSlot.objects.filter(pk=time_slot.pk)
+        waiting = _waiting_users(slots)
+        existing = _lock([instructor], slots, users=waiting)
         slot = existing[time_slot.pk]
         item = {"id": slot.pk, "start": start, "end": end, "capacity": capacity}
         _check_slots(instructor=instructor, items=[item], existing=existing, ignore=[slot.pk])
         _check_capacity_not_below_booked([item], existing)
         record = _changes(_item(slot), item, fields=SLOT_FIELDS, small=SLOT_FIELDS)
         if record:
+            freed = _may_free_seats(_item(slot), item)
             slot.start, slot.end, slot.capacity = start, end, capacity
             slot.save(update_fields=list(SLOT_FIELDS))
             log_action(slot, "time_slot.updated", by=by, data=record)
+            _send_seats_freed([slot] if freed else [], locked_users=waiting, by=by)
             timetable_changed()
     return slot
 

@@ -142,6 +142,11 @@ class SlotFullError(ConflictError):
     message = _("This time slot is fully booked.")
 
 
+class WaitlistFullError(ConflictError):
+    code = "waitlist_full"
+    message = _("The waitlist of this time slot is full.")
+
+
 class SlotExpiredError(ConflictError):
     code = "slot_expired"
     message = _("This time slot has already started or ended.")

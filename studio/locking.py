@@ -24,7 +24,14 @@ its database-wide write lock at the transaction's start instead (see the
 database settings), which serialises writers just as well.
 """
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.db import models, transaction
+
+from studio.errors import ServiceUnavailableError
+
+T = TypeVar("T")
 
 LOCK_ORDER = (
     "accounts.user",
@@ -32,6 +39,31 @@ LOCK_ORDER = (
     "sessions_app.timeslot",
     "bookings.booking",
 )
+
+
+class LockSetChanged(Exception):
+    """Raised inside a write's transaction when a row it must hold locked
+    appeared after it chose the rows to lock (read before its one
+    `lock_objects` call). The transaction rolls back and, through
+    `with_fresh_locks`, the write runs again with a fresh read."""
+
+
+LOCK_SET_ATTEMPTS = 5
+
+
+def with_fresh_locks(write: Callable[[], T]) -> T:
+    """Runs `write` (which opens its own `transaction.atomic()`) again while
+    it raises `LockSetChanged`, at most `LOCK_SET_ATTEMPTS` times; then the
+    request is answered 503, worth retrying."""
+    for _attempt in range(LOCK_SET_ATTEMPTS - 1):
+        try:
+            return write()
+        except LockSetChanged:
+            continue
+    try:
+        return write()
+    except LockSetChanged:
+        raise ServiceUnavailableError() from None
 
 
 class LockOutsideTransactionError(RuntimeError):

@@ -57,6 +57,15 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A flag that must come as JSON true or false: "yes" or 1 is refused."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class ViewingZoneField(serializers.Field):
     """The name of the zone the response's times are shown in."""

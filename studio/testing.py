@@ -321,6 +321,7 @@ SLOT_KEYS = {
     "available",
     "is_full",
     "status",
+    "waitlisted",
 }
 OWNER_SLOT_KEYS = SLOT_KEYS | {"bookings"}
 SLOT_BOOKING_KEYS = {"id", "status", "created_at", "client", "attendance"}
@@ -395,7 +396,18 @@ class SessionApiTestCase(APITestCase):
 # The booking endpoints (API.md section 4).
 
 BOOKINGS = "/api/bookings/"
-BOOKING_KEYS = {"id", "status", "created_at", "cancelled_at", "time_slot", "session"}
+BOOKING_KEYS = {
+    "id",
+    "status",
+    "waitlist_position",
+    "created_at",
+    "cancelled_at",
+    "cancel_before",
+    "late",
+    "attendance",
+    "time_slot",
+    "session",
+}
 BOOKING_SESSION_KEYS = {"id", "title", "category", "instructor"}
 
 

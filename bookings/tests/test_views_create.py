@@ -49,6 +49,7 @@ class BookingCreateViewTests(BookingApiTestCase):
                 "available": 3,
                 "is_full": False,
                 "status": "open",
+                "waitlisted": 0,
             },
         )
         self.assertEqual(from_iso(body["time_slot"]["start"]), slot.start)

@@ -68,6 +68,7 @@ class SessionCreateViewTests(SessionApiTestCase):
                         "available": 20,
                         "is_full": False,
                         "status": "open",
+                        "waitlisted": 0,
                     },
                 )
                 self.assertEqual(stored.start, start)

@@ -260,6 +260,7 @@ CONTRACT_CODES = {
     "not_found": 404,
     "method_not_allowed": 405,
     "slot_full": 409,
+    "waitlist_full": 409,
     "slot_expired": 409,
     "slot_cancelled": 409,
     "already_booked": 409,
