@@ -17,6 +17,13 @@ from sessions_app.models import Session, TimeSlot
 from studio.testing import IST, studio_today
 
 DEMO = json.loads((settings.BASE_DIR / "demodata.json").read_text())
+LIFECYCLE = DEMO["lifecycle"]
+# The lifecycle's slots beside the timetable's: one that starts within hours
+# (the late cancellation) and one that took place (the past class).
+LIFECYCLE_SLOTS = 2
+LIFECYCLE_BOOKINGS = (
+    len(LIFECYCLE["full_class"]["clients"]) + 1 + len(LIFECYCLE["past_class"]["attendance"])
+)
 DEMO_PASSWORD = "demo-Pass-2027"
 ADMIN_EMAIL = "admin@studio.example"
 ADMIN_PASSWORD = "admin-Pass-2027"
@@ -74,20 +81,38 @@ class LoadDemoTests(TestCase):
                 self.assertTrue(user.check_password(password))
                 self.assertFalse(user.check_password("wrong-Pass-2027"))
 
-    def test_load_demo_creates_the_sessions_with_their_slots_all_upcoming(self):
+    def test_load_demo_creates_the_sessions_with_their_slots_upcoming_but_the_past_class(self):
         load_demo()
 
         self.assertEqual(
             set(Session.objects.values_list("title", flat=True)),
             {item["title"] for item in DEMO["sessions"]},
         )
-        self.assertEqual(TimeSlot.objects.count(), sum(len(s["slots"]) for s in DEMO["sessions"]))
-        self.assertFalse(TimeSlot.objects.filter(start__lte=now()).exists())
+        self.assertEqual(
+            TimeSlot.objects.count(),
+            sum(len(s["slots"]) for s in DEMO["sessions"]) + LIFECYCLE_SLOTS,
+        )
+        past = LIFECYCLE["past_class"]
+        self.assertEqual(
+            list(TimeSlot.objects.filter(start__lte=now()).values_list("start", flat=True)),
+            [
+                datetime.combine(
+                    studio_today() - timedelta(days=past["days_ago"]),
+                    time.fromisoformat(past["time"]),
+                    IST,
+                )
+            ],
+        )
         self.assertFalse(TimeSlot.objects.filter(is_cancelled=True).exists())
         for title, starts in wanted_starts(studio_today()).items():
             with self.subTest(title=title):
                 session = Session.objects.get(title=title)
-                self.assertEqual(set(session.time_slots.values_list("start", flat=True)), starts)
+                shown = set(
+                    session.time_slots.filter(start__gt=now()).values_list("start", flat=True)
+                )
+                extra = 1 if title == LIFECYCLE["late_cancellation"]["session"] else 0
+                self.assertLessEqual(starts, shown)
+                self.assertEqual(len(shown - starts), extra)
 
     def test_load_demo_gives_each_instructor_a_timetable_without_overlaps(self):
         load_demo()
@@ -103,12 +128,13 @@ class LoadDemoTests(TestCase):
     def test_load_demo_books_the_demo_bookings(self):
         output = load_demo()
 
-        self.assertEqual(Booking.objects.count(), len(DEMO["bookings"]))
-        self.assertFalse(Booking.objects.exclude(status=BookingStatus.CONFIRMED).exists())
-        self.assertIn(f"{len(DEMO['bookings'])} new bookings", output)
+        total = len(DEMO["bookings"]) + LIFECYCLE_BOOKINGS
+        self.assertEqual(Booking.objects.count(), total)
+        self.assertIn(f"{total} new bookings", output)
         mismatched = TimeSlot.objects.annotate(
-            confirmed=Count("bookings", filter=Q(bookings__status=BookingStatus.CONFIRMED))
-        ).exclude(booked=F("confirmed"))
+            confirmed=Count("bookings", filter=Q(bookings__status=BookingStatus.CONFIRMED)),
+            waiting=Count("bookings", filter=Q(bookings__status=BookingStatus.WAITLISTED)),
+        ).exclude(booked=F("confirmed"), waitlisted=F("waiting"))
         self.assertFalse(mismatched.exists())
         for item in DEMO["bookings"]:
             with self.subTest(**item):
@@ -149,4 +175,44 @@ class LoadDemoTests(TestCase):
                 )
         self.assertLessEqual(
             bookings, set(Booking.objects.values_list("pk", "time_slot_id", "status"))
+        )
+
+
+class LoadDemoLifecycleTests(TestCase):
+    def setUp(self):
+        load_demo()
+
+    def test_the_full_class_has_no_seat_left_and_a_waitlist(self):
+        item = LIFECYCLE["full_class"]
+        slot = Session.objects.get(title=item["session"]).time_slots.order_by("start")[item["slot"]]
+        self.assertEqual((slot.booked, slot.status), (slot.capacity, "full"))
+        waiting = Booking.objects.filter(time_slot=slot, status=BookingStatus.WAITLISTED)
+        self.assertEqual(slot.waitlisted, waiting.count())
+        self.assertGreaterEqual(slot.waitlisted, 1)
+        self.assertTrue(
+            set(waiting.values_list("client__email", flat=True)) <= set(item["clients"])
+        )
+
+    def test_one_booking_was_cancelled_late(self):
+        item = LIFECYCLE["late_cancellation"]
+        late = Booking.objects.get(late=True)
+        self.assertEqual(late.status, BookingStatus.CANCELLED)
+        self.assertEqual(late.client.email, item["client"])
+        self.assertGreater(late.cancelled_at, late.cancel_before)
+        self.assertGreater(late.time_slot.start, now())
+
+    def test_the_past_class_has_its_attendance_marked(self):
+        item = LIFECYCLE["past_class"]
+        marked = dict(
+            Booking.objects.filter(time_slot__start__lte=now()).values_list(
+                "client__email", "attendance"
+            )
+        )
+        self.assertEqual(marked, item["attendance"])
+
+    def test_the_lifecycle_is_not_loaded_twice(self):
+        before = set(Booking.objects.values_list("pk", "status", "late", "attendance"))
+        self.assertIn("0 new bookings", load_demo())
+        self.assertEqual(
+            set(Booking.objects.values_list("pk", "status", "late", "attendance")), before
         )

@@ -1,4 +1,6 @@
-"""Loads demodata.json: demo users, sessions with slots counted from today, bookings.
+"""Loads demodata.json: demo users, sessions with slots counted from today,
+bookings, and the booking lifecycle: a full class with a waitlist, a late
+cancellation, and attendance on a class that took place.
 
 It wires every app together, so it lives in the core; the timetable and the
 bookings are made through their services, as the system (`by=None`).
@@ -15,12 +17,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.timezone import now
 
 from accounts.models import User
 from bookings import services as booking_services
-from bookings.models import Booking
+from bookings.models import HOLDING, Booking, BookingStatus
 from sessions_app import services
-from sessions_app.models import Session
+from sessions_app.models import Session, TimeSlot
 from studio import timezones
 from studio.errors import StudioError
 
@@ -40,6 +43,7 @@ class Command(BaseCommand):
                 for item in data["sessions"]
             }
         booked = sum(self.load_booking(item, users, sessions) for item in data["bookings"])
+        booked += self.load_lifecycle(data["lifecycle"], users, sessions)
         self.stdout.write(
             f"Demo data: {len(users)} users, {len(sessions)} sessions, {booked} new bookings."
         )
@@ -86,3 +90,82 @@ class Command(BaseCommand):
             self.stderr.write(f"Skipped a demo booking of {client.email}: {error.message}")
             return 0
         return 1
+
+    def load_lifecycle(self, data: dict, users: dict, sessions: dict) -> int:
+        """The lifecycle's demo bookings; returns how many it made."""
+        made = self.fill_class(data["full_class"], users, sessions)
+        made += self.cancel_late(data["late_cancellation"], users, sessions)
+        return made + self.past_class(data["past_class"], users, sessions)
+
+    def fill_class(self, item: dict, users: dict, sessions: dict) -> int:
+        """Its clients book the slot with `"waitlist": true`: the first take its
+        last seats, the rest wait for one."""
+        slot = sessions[item["session"]].time_slots.upcoming().order_by("start")[item["slot"]]
+        made = 0
+        for email in item["clients"]:
+            client = users[email]
+            if Booking.objects.filter(client=client, time_slot=slot, status__in=HOLDING).exists():
+                continue
+            booking_services.booking_create(
+                client=client, time_slot_id=slot.pk, waitlist=True, by=client
+            )
+            made += 1
+        return made
+
+    def cancel_late(self, item: dict, users: dict, sessions: dict) -> int:
+        """A slot of the session that starts within hours, which the client
+        books and then cancels: after its `cancel_before`, so late."""
+        session = sessions[item["session"]]
+        client = users[item["client"]]
+        start = now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=item["in_hours"])
+        slot = session.time_slots.filter(start=start).first()
+        if slot is None:
+            current = list(session.time_slots.values("id", "start", "end", "capacity"))
+            new = {
+                "start": start,
+                "end": start + timedelta(minutes=item["minutes"]),
+                "capacity": item["capacity"],
+            }
+            services.session_update(session=session, data={"time_slots": [*current, new]}, by=None)
+            slot = session.time_slots.get(start=start)
+        if Booking.objects.filter(client=client, time_slot=slot).exists():
+            return 0
+        booking = booking_services.booking_create(client=client, time_slot_id=slot.pk, by=client)
+        booking_services.booking_cancel(booking=booking, by=client)
+        return 1
+
+    def past_class(self, item: dict, users: dict, sessions: dict) -> int:
+        """A class of the session that took place, with its bookings and the
+        instructor's attendance marks. The services only make upcoming slots
+        and bookings, so the class and its bookings are written as they stand
+        after it; the marks go through the attendance service."""
+        session = sessions[item["session"]]
+        if session.time_slots.filter(start__lte=now()).exists():
+            return 0
+        day = timezones.studio_today() - timedelta(days=item["days_ago"])
+        start = timezones.read_naive(datetime.combine(day, time.fromisoformat(item["time"])))
+        clients = [users[email] for email in item["attendance"]]
+        with transaction.atomic():
+            slot = TimeSlot.objects.create(
+                session=session,
+                start=start,
+                end=start + timedelta(minutes=item["minutes"]),
+                capacity=item["capacity"],
+                booked=len(clients),
+            )
+            bookings = Booking.objects.bulk_create(
+                Booking(
+                    client=client,
+                    time_slot=slot,
+                    status=BookingStatus.CONFIRMED,
+                    cancel_before=booking_services.cancel_before(slot),
+                )
+                for client in clients
+            )
+        for booking, client in zip(bookings, clients, strict=True):
+            booking_services.booking_mark_attendance(
+                booking=booking,
+                attendance=item["attendance"][client.email],
+                by=session.instructor,
+            )
+        return len(bookings)
