@@ -13,7 +13,10 @@ with `bench/seed.py`, adds bench-only clients and slots
    fixed concurrency, every answer checked for its status;
 2. contention: 100 clients book 10 slots of 5 seats at once (a barrier),
    then the database is checked for oversold seats;
-3. memory: 10,000 mixed reads, sampling every worker's RSS each 1,000.
+3. memory: 10,000 mixed reads, sampling every worker's RSS each 1,000;
+4. query budgets, once the server has stopped: the SQL queries of each
+   booking write, counted in-process (bench/inproc.py queries) and held to
+   bench/report.py's QUERY_BUDGETS.
 
 It prints one table and saves bench/results/<database>-<slots>.json, then
 regenerates docs/PERFORMANCE.md from every saved result (bench/report.py).
@@ -897,6 +900,8 @@ def bench(args, deadline: Deadline) -> dict:
             if endpoint.get("token"):
                 profile_args += ["--token", endpoint["token"]]
             result["profile"] = {"key": worst, **inproc(profile_args, env, deadline)}
+        out("   query counts of the booking writes (in-process)")
+        result["queries"] = inproc(["queries"], env, deadline)
         return result
     finally:
         if server is not None:

@@ -25,6 +25,29 @@ FLAT_FROM = 2_000
 MARGIN = 0.10  # a ratio within 10% of its limit is called marginal
 BUSY_WARNING = 0.15  # CPU share of other work around a run above which it is flagged
 
+# SQL queries each booking write may take, through the whole stack of a warm
+# worker (bench/inproc.py queries; BEGIN, COMMIT, ROLLBACK and savepoints
+# count). Set at the counts measured when chosen, the same on SQLite and
+# PostgreSQL, so one query more shows as missed.
+QUERY_BUDGETS = {
+    "book": 10,
+    "waitlist_join": 11,
+    "cancel": 16,
+    "cancel_promote_1": 21,
+    "cancel_promote_10": 21,
+    "book_idempotent": 16,
+    "book_replay": 5,
+}
+QUERY_LABELS = {
+    "book": "POST /api/bookings/, a seat",
+    "waitlist_join": 'POST /api/bookings/, `"waitlist": true` on a full slot',
+    "cancel": "POST /api/bookings/{id}/cancel/, no one waiting",
+    "cancel_promote_1": "cancel, 1 waiting: promoted",
+    "cancel_promote_10": "cancel, 10 waiting: the oldest promoted",
+    "book_idempotent": "POST /api/bookings/ with an Idempotency-Key, first",
+    "book_replay": "the same request again: the answer replayed",
+}
+
 SMALL, LARGE = 1_000, 100_000
 DATABASES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 ANALYSIS_START = "<!-- analysis:start -->"
@@ -87,6 +110,41 @@ def targets_of(result: dict, key: str) -> str:
     if key == "list":
         parts.append(f"cached ≤{CACHED_TARGET:g}x: {verdict(r, CACHED_TARGET)}")
     return "; ".join(parts)
+
+
+def query_rows(result: dict) -> list[tuple[str, int, int | None, str]]:
+    """Each budgeted write: key, budget, the count of this run and its
+    verdict; "not measured" for a run saved before counts were taken. A count
+    under its budget is met, and says so: the budget is then to be lowered,
+    or a query added later would go unseen."""
+    counts = result.get("queries", {}).get("counts", {})
+    rows = []
+    for key, budget in QUERY_BUDGETS.items():
+        count = counts.get(key)
+        if count is None:
+            word = "not measured"
+        elif count > budget:
+            word = "missed"
+        else:
+            word = "met" if count == budget else "met (under budget)"
+        rows.append((key, budget, count, word))
+    return rows
+
+
+def promotion_flat(result: dict) -> bool | None:
+    """Cancelling with 10 waiting takes as many queries as with 1 (no query
+    per waiter); None when not measured."""
+    counts = result.get("queries", {}).get("counts", {})
+    one, ten = counts.get("cancel_promote_1"), counts.get("cancel_promote_10")
+    return None if one is None or ten is None else one == ten
+
+
+def queries_missed(result: dict) -> list[str]:
+    """The writes over their budget, and the promotion if it grows with the waiters."""
+    missed = [key for key, _, _, word in query_rows(result) if word == "missed"]
+    if promotion_flat(result) is False:
+        missed.append("promotion grows with the waiters")
+    return missed
 
 
 def memory_figures(memory: dict) -> dict:
@@ -184,6 +242,17 @@ def text_table(result: dict) -> str:
         f"(max {c['max_confirmed_per_slot']} of {c['capacity']}), "
         f"errors: {c['total']['errors']}"
     )
+    if "queries" in result:
+        cells = [
+            f"{key} {count}/{budget}" + {"met": "", "missed": " MISSED"}.get(word, f" {word}")
+            for key, budget, count, word in query_rows(result)
+        ]
+        missed = queries_missed(result)
+        lines.append(
+            f"queries (count/budget): {', '.join(cells)}; promotion "
+            f"{'flat' if promotion_flat(result) else 'GROWS'} over waiters; budgets "
+            + ("met" if not missed else f"MISSED: {', '.join(missed)}")
+        )
     m = memory_figures(result["memory"])
     lines.append(
         f"memory: peak worker RSS {fmt(m['peak'])} MB, {fmt(m['early'])} MB after "
@@ -288,6 +357,18 @@ def summary_section(results: list[dict]) -> str:
             f"of {c['capacity']} seats)"
         )
     rows.append(["no seat oversold under contention", *seats])
+    budgets = []
+    for r in results:
+        if "queries" not in r:
+            budgets.append("not measured")
+            continue
+        missed = queries_missed(r)
+        budgets.append(
+            f"**met** ({len(QUERY_BUDGETS)} writes)"
+            if not missed
+            else f"**missed** ({'; '.join(QUERY_LABELS.get(key, key) for key in missed)})"
+        )
+    rows.append(["booking writes within their query budgets", *budgets])
     errors = []
     for r in results:
         n = (
@@ -404,6 +485,9 @@ What a run does:
   details, instructor detail, booking history), in batches of 1,000; after
   each batch every worker's `VmRSS` and `VmHWM` (peak) from
   `/proc/<pid>/status`.
+- **Query budgets.** After the server has stopped, `bench/inproc.py queries`
+  counts the SQL queries of each booking write in-process (see *Query budgets*
+  below).
 - Server and load generator share the machine, so other work would skew the
   figures: before the server starts, a run waits (up to 120 s,
   `--wait-quiet`) until other work uses under 15% of the CPU, and it records
@@ -550,6 +634,54 @@ def contention_section(results: list[dict]) -> str:
     )
 
 
+def queries_section(results: list[dict]) -> str:
+    header = ["write", "budget", *[run_name(r) for r in results]]
+    rows = []
+    for n, key in enumerate(QUERY_BUDGETS):
+        cells = []
+        for r in results:
+            _, _, count, word = query_rows(r)[n]
+            if count is None:
+                cells.append("–")
+            else:
+                cells.append(f"**{count}: missed**" if word == "missed" else f"{count}: {word}")
+        rows.append([QUERY_LABELS[key], str(QUERY_BUDGETS[key]), *cells])
+    flat = []
+    for r in results:
+        same = promotion_flat(r)
+        flat.append("–" if same is None else ("met" if same else "**missed**"))
+    rows.append(["promotion: as many queries with 10 waiting as with 1", "equal", *flat])
+    missed_sql = []
+    for r in results:
+        statements = r.get("queries", {}).get("statements", {})
+        for key, budget, count, word in query_rows(r):
+            if word == "missed" and key in statements:
+                listing = "\n".join(statements[key])
+                missed_sql.append(
+                    f"{run_name(r)}, {QUERY_LABELS[key]}: {count} queries, budget {budget}:"
+                    f"\n\n```\n{listing}\n```"
+                )
+    text = (
+        "SQL queries of each booking write, counted in-process after the server has "
+        "stopped (`bench/inproc.py queries`): each request goes through Django's whole "
+        "stack (middleware, bearer-token authentication, the view, the serializer) with "
+        "Django's test client, on slots and clients of its own in the run's database, "
+        "and every statement sent counts, BEGIN, COMMIT, ROLLBACK and savepoints included. "
+        "A first, unrecorded pass does what happens once, not per request (a worker "
+        "caches the content types; the timetable revision's row is made), so these are "
+        "a warm worker's counts. Each "
+        "answer is checked: the seat, the place in the waitlist, the oldest waiter "
+        "promoted, the first answer replayed with `Idempotent-Replayed: true`. The budgets "
+        "are `QUERY_BUDGETS` in bench/report.py, set at the counts measured when chosen; "
+        "a count is exact, not noisy, so one query more is missed. "
+        "bookings/tests/test_write_queries.py holds booking and cancelling with promotion "
+        "to the same counts in the test suite.\n\n" + md_table(header, rows)
+    )
+    if missed_sql:
+        text += "\n\nStatements of the writes over budget:\n\n" + "\n\n".join(missed_sql)
+    return text
+
+
 def memory_section(results: list[dict]) -> str:
     header = [
         "run",
@@ -639,6 +771,8 @@ def render(results: list[dict], analysis: str) -> str:
         growth_section(results),
         "## Booking under contention",
         contention_section(results),
+        "## Query budgets",
+        queries_section(results),
         "## Memory",
         memory_section(results),
         "## Where the time goes",
