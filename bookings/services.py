@@ -327,14 +327,45 @@ def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
 
     Under the slot's lock, so no booking, cancellation or promotion on the
     slot runs in between, and the `booked` and `waitlisted` counters end at 0.
+    Its clients are free at that time again: one who waits on an overlapping
+    slot with a free seat (passed over while holding this one) moves up, as
+    when a client cancels (see `booking_cancel`; the same rerun applies).
     """
+    count = with_fresh_locks(lambda: _cancel_slot(time_slot, by=by))
+    time_slot.refresh_from_db()
+    return count
+
+
+def _released_waits(slot: TimeSlot) -> set[int]:
+    """The slots overlapping `slot` on which its confirmed clients wait."""
+    clients = Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED)
+    return set(
+        Booking.objects.filter(
+            client__in=clients.values("client"),
+            status=BookingStatus.WAITLISTED,
+            time_slot__start__lt=slot.end,
+            time_slot__end__gt=slot.start,
+        )
+        .exclude(time_slot=slot)
+        .values_list("time_slot_id", flat=True)
+    )
+
+
+def _cancel_slot(time_slot: TimeSlot, *, by: User | None) -> int:
     with transaction.atomic():
-        (slots,) = lock_objects(TimeSlot.objects.filter(pk=time_slot.pk))
-        slot = slots[0] if slots else None
+        waits = _released_waits(time_slot)
+        waiting = set(waiting_clients(waits))
+        _users, slots = lock_objects(
+            User.objects.filter(pk__in=waiting),
+            TimeSlot.objects.filter(pk__in={time_slot.pk} | waits),
+        )
+        slot = next((locked for locked in slots if locked.pk == time_slot.pk), None)
         if slot is None or slot.is_cancelled:
             return 0
         if slot.has_started:
             raise SlotExpiredError()
+        if _released_waits(slot) - waits:
+            raise LockSetChanged()
         cancelled_at = now()
         bookings = list(Booking.objects.filter(time_slot=slot, status__in=HOLDING))
         Booking.objects.filter(pk__in=[booking.pk for booking in bookings]).update(
@@ -350,8 +381,10 @@ def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
         # The clients of `bookings` are the ones to tell of the cancellation
         # (API.md section 8, `slot_cancelled`): their notifications belong
         # here, written in this transaction.
+        for other in slots:
+            if other.pk != slot.pk:
+                waitlist_promote(time_slot=other, locked_users=waiting, by=by)
         timetable_changed()
-    time_slot.refresh_from_db()
     return len(bookings)
 
 

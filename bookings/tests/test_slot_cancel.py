@@ -3,12 +3,14 @@
 from datetime import timedelta
 from unittest import mock
 
+from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import move_to_past
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
 from studio.errors import SlotCancelledError, SlotExpiredError
+from studio.models import ActionLogEntry
 from studio.testing import (
     SessionServiceTestCase,
     book,
@@ -164,3 +166,63 @@ class TimeSlotCancelTests(SessionServiceTestCase):
             services.time_slot_cancel(time_slot=self.slot, by=None)
 
         self.assertEqual(lock.call_count, 1)
+
+
+class TimeSlotCancelPromotionTests(SessionServiceTestCase):
+    """A client of the cancelled slot is free at that time again: where they
+    wait on an overlapping slot with a free seat, they move up."""
+
+    def setUp(self):
+        start = hours_from_now(48)
+        self.other = TimeSlotFactory(start=start, capacity=1)
+        self.cancelled = TimeSlotFactory(start=start + timedelta(minutes=30), capacity=5)
+        self.holder = book(self.other)
+        self.client_user = ClientFactory()
+        # The client waits on the other slot, then books an overlapping one.
+        services.booking_create(
+            client=self.client_user, time_slot_id=self.other.pk, waitlist=True, by=None
+        )
+        book(self.cancelled, self.client_user)
+        # A seat frees up on the other slot while the client holds the overlapping one.
+        services.booking_cancel(booking=self.holder, by=None)
+        self.other.refresh_from_db()
+
+    def waiting_booking(self) -> Booking:
+        return Booking.objects.get(client=self.client_user, time_slot=self.other)
+
+    def test_a_passed_over_waiter_stays_waiting_while_busy(self):
+        self.assertEqual((self.other.booked, self.other.waitlisted), (0, 1))
+        self.assertEqual(self.waiting_booking().status, BookingStatus.WAITLISTED)
+
+    def test_cancelling_the_slot_that_kept_a_waiter_busy_promotes_them(self):
+        services.time_slot_cancel(time_slot=self.cancelled, by=None)
+
+        self.assertEqual(self.waiting_booking().status, BookingStatus.CONFIRMED)
+        self.other.refresh_from_db()
+        self.assertEqual((self.other.booked, self.other.waitlisted), (1, 0))
+
+    def test_the_promotion_takes_no_further_lock_call(self):
+        with mock.patch.object(services, "lock_objects", wraps=services.lock_objects) as lock:
+            services.time_slot_cancel(time_slot=self.cancelled, by=None)
+
+        self.assertEqual(lock.call_count, 1)
+        self.assertEqual(self.waiting_booking().status, BookingStatus.CONFIRMED)
+
+    def test_a_waiter_missed_by_the_first_read_is_promoted_on_a_rerun(self):
+        # The first read of the waiting clients misses the client, so their
+        # row is not locked; the cancel runs again with it locked.
+        read = services.waiting_clients
+        calls = []
+
+        def stale_read(slot_ids):
+            found = read(slot_ids) if calls else []
+            calls.append(found)
+            return found
+
+        with mock.patch.object(services, "waiting_clients", side_effect=stale_read):
+            count = services.time_slot_cancel(time_slot=self.cancelled, by=None)
+
+        self.assertEqual(count, 1)
+        self.assertEqual(calls, [[], [self.client_user.pk]])
+        self.assertEqual(self.waiting_booking().status, BookingStatus.CONFIRMED)
+        self.assertEqual(ActionLogEntry.objects.filter(action="time_slot.cancelled").count(), 1)
