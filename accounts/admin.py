@@ -68,7 +68,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Profile"), {"fields": ["name", "role", "timezone"]}),
+        (_("Profile"), {"fields": ["name", "role", "timezone", "email_reminders"]}),
         (
             _("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},

@@ -21,6 +21,7 @@ MAYA = {
     "name": "Maya Rao",
     "role": "client",
     "timezone": "Asia/Kolkata",
+    "email_reminders": True,
 }
 SIGNED_IN = {"user": MAYA, "access": ACCESS_TOKEN, "refresh": REFRESH_TOKEN}
 
@@ -76,6 +77,7 @@ ME_GET = [response_example("The signed-in user", MAYA), NOT_AUTHENTICATED]
 ME_PATCH = [
     request_example("Travelling to New York", {"timezone": "America/New_York"}),
     response_example("Updated", {**MAYA, "timezone": "America/New_York"}),
+    request_example("No more reminders", {"email_reminders": False}),
     problem_example(
         "Unknown zone",
         ValidationFailedError(

@@ -54,6 +54,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_zone_name],
         help_text=_("IANA name, such as Asia/Kolkata; times are shown in it."),
     )
+    email_reminders = models.BooleanField(
+        _("email reminders"),
+        default=True,
+        help_text=_("Mail a reminder before each booked class; other mail is always sent."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(
         _("staff"), default=False, help_text=_("Can sign in to the admin.")

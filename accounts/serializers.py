@@ -2,18 +2,23 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from studio.serializers import StrictCharField
+from studio.serializers import StrictBooleanField, StrictCharField
 from studio.timezones import validate_zone_name
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """The user object; on `PATCH /api/me/` only name and timezone change."""
+    """The user object; on `PATCH /api/me/` only name, timezone and
+    email_reminders change."""
 
     name = StrictCharField(max_length=150)
+    email_reminders = StrictBooleanField(
+        required=False,
+        help_text="Mail a reminder before each booked class. The other mail is always sent.",
+    )
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "role", "timezone"]
+        fields = ["id", "email", "name", "role", "timezone", "email_reminders"]
         read_only_fields = ["id", "email", "role"]
 
 

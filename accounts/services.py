@@ -7,10 +7,9 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework_simplejwt.exceptions import TokenError
@@ -29,7 +28,7 @@ from studio.errors import (
     ValidationFailedError,
 )
 from studio.locking import lock_objects
-from studio.signals import timetable_changed
+from studio.signals import MailKind, mail_due, timetable_changed
 from studio.timezones import studio_zone_name
 
 logger = logging.getLogger(__name__)
@@ -144,11 +143,20 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
 
 
 def user_update(
-    *, user: User, by: User | None, name: str | None = None, timezone: str | None = None
+    *,
+    user: User,
+    by: User | None,
+    name: str | None = None,
+    timezone: str | None = None,
+    email_reminders: bool | None = None,
 ) -> User:
     changes = {
         field: [getattr(user, field), value]
-        for field, value in (("name", name), ("timezone", timezone))
+        for field, value in (
+            ("name", name),
+            ("timezone", timezone),
+            ("email_reminders", email_reminders),
+        )
         if value is not None and value != getattr(user, field)
     }
     if not changes:
@@ -190,20 +198,10 @@ def password_reset_request(*, email: str) -> None:
     user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    link = settings.STUDIO_PASSWORD_RESET_URL.format(uid=uid, token=token)
-    body = _(
-        "Hello %(name)s,\n\n"
-        "Someone asked to reset the password of your Studio account. To choose a new one, "
-        "open this link:\n\n%(link)s\n\n"
-        "or send uid %(uid)s and token %(token)s with your new password to "
-        "POST /api/password/reset/confirm/.\n\n"
-        "If it was not you, ignore this email: your password stays as it is."
-    ) % {"name": user.name, "link": link, "uid": uid, "token": token}
-    transaction.on_commit(
-        lambda: send_mail(_("Reset your Studio password"), body, None, [user.email])
-    )
+    # The mail (its link made as it is written, so no token is stored) goes
+    # through the outbox like every other.
+    with transaction.atomic():
+        mail_due.send(User, kind=MailKind.PASSWORD_RESET, user=user)
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str, by: User | None) -> User:

@@ -43,6 +43,9 @@ class Booking(models.Model):
         _("status"), max_length=16, choices=BookingStatus, default=BookingStatus.CONFIRMED
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the booking got its seat: made confirmed, or promoted from the
+    # waitlist. A booking confirmed inside the reminder lead gets no reminder.
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # The cancellation policy as it stood when the booking was made: cancelling
     # after this moment (and before the start) marks the booking late.

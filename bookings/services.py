@@ -43,6 +43,7 @@ from studio.errors import (
     WaitlistFullError,
 )
 from studio.locking import LockSetChanged, lock_objects, with_fresh_locks
+from studio.signals import MailKind, mail_due
 
 
 def cancel_before(slot: TimeSlot) -> datetime:
@@ -132,7 +133,11 @@ def booking_create(
             status = BookingStatus.WAITLISTED
         try:
             booking = Booking.objects.create(
-                client=client, time_slot=slot, status=status, cancel_before=cancel_before(slot)
+                client=client,
+                time_slot=slot,
+                status=status,
+                cancel_before=cancel_before(slot),
+                confirmed_at=now() if status == BookingStatus.CONFIRMED else None,
             )
         except IntegrityError:
             # The constraint on holding bookings caught a race the check
@@ -143,6 +148,9 @@ def booking_create(
             slot.booked += 1
             booking.waitlist_position = None
             log_action(booking, "booking.created", by=by, data={"time_slot": slot.pk})
+            mail_due.send(
+                Booking, kind=MailKind.BOOKING_CONFIRMED, bookings=[booking], time_slot=slot
+            )
         else:
             TimeSlot.objects.filter(pk=slot.pk).update(waitlisted=F("waitlisted") + 1)
             slot.waitlisted += 1
@@ -152,6 +160,13 @@ def booking_create(
                 "booking.waitlisted",
                 by=by,
                 data={"time_slot": slot.pk, "position": booking.waitlist_position},
+            )
+            mail_due.send(
+                Booking,
+                kind=MailKind.WAITLIST_JOINED,
+                bookings=[booking],
+                time_slot=slot,
+                data={"position": booking.waitlist_position},
             )
         timetable_changed()
     return booking
@@ -217,10 +232,9 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
         status = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).get()
         if status not in HOLDING:
             return
+        late = status == BookingStatus.CONFIRMED and cancelled_at > booking.cancel_before
         Booking.objects.filter(pk=booking.pk, status=status).update(
-            status=BookingStatus.CANCELLED,
-            cancelled_at=cancelled_at,
-            late=status == BookingStatus.CONFIRMED and cancelled_at > booking.cancel_before,
+            status=BookingStatus.CANCELLED, cancelled_at=cancelled_at, late=late
         )
         if status == BookingStatus.CONFIRMED:
             TimeSlot.objects.filter(pk=slot.pk).update(booked=F("booked") - 1)
@@ -229,6 +243,13 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
             TimeSlot.objects.filter(pk=slot.pk).update(waitlisted=F("waitlisted") - 1)
             slot.waitlisted -= 1
         log_action(booking, "booking.cancelled", by=by, data={"was": status})
+        mail_due.send(
+            Booking,
+            kind=MailKind.BOOKING_CANCELLED,
+            bookings=[booking],
+            time_slot=slot,
+            data={"late": late, "was": status},
+        )
         if status == BookingStatus.CONFIRMED:
             for locked_slot in slots:
                 waitlist_promote(time_slot=locked_slot, locked_users=waiting, by=by)
@@ -271,8 +292,9 @@ def waitlist_promote(
         raise LockSetChanged()
     if not promoted:
         return []
+    confirmed_at = now()
     Booking.objects.filter(pk__in=[waiter.pk for waiter in promoted]).update(
-        status=BookingStatus.CONFIRMED
+        status=BookingStatus.CONFIRMED, confirmed_at=confirmed_at
     )
     count = len(promoted)
     TimeSlot.objects.filter(pk=slot.pk).update(
@@ -282,7 +304,9 @@ def waitlist_promote(
     slot.waitlisted -= count
     for waiter in promoted:
         waiter.status = BookingStatus.CONFIRMED
+        waiter.confirmed_at = confirmed_at
     log_actions(promoted, "booking.promoted", by=by, data={"time_slot": slot.pk})
+    mail_due.send(Booking, kind=MailKind.BOOKING_CONFIRMED, bookings=promoted, time_slot=slot)
     return promoted
 
 
@@ -378,9 +402,7 @@ def _cancel_slot(time_slot: TimeSlot, *, by: User | None) -> int:
         slot.save(update_fields=["is_cancelled", "cancelled_at", "booked", "waitlisted"])
         log_action(slot, "time_slot.cancelled", by=by, data={"bookings_cancelled": len(bookings)})
         log_actions(bookings, "booking.cancelled", by=by, data={"reason": "time_slot.cancelled"})
-        # The clients of `bookings` are the ones to tell of the cancellation
-        # (API.md section 8, `slot_cancelled`): their notifications belong
-        # here, written in this transaction.
+        mail_due.send(Booking, kind=MailKind.SLOT_CANCELLED, bookings=bookings, time_slot=slot)
         for other in slots:
             if other.pk != slot.pk:
                 waitlist_promote(time_slot=other, locked_users=waiting, by=by)

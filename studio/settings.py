@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accounts",
     "sessions_app",
     "bookings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,44 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Background work (mail, reminders, upkeep) runs on Celery. With REDIS_URL,
+# Redis is the broker: web processes queue tasks, and `celery -A studio worker
+# --beat` (or workers and one beat process) runs them. Without it, nothing
+# needs a server: a task runs in the process that queues it, right after the
+# change that caused it commits, and the development server runs the beat
+# schedule on a thread of its own (studio/scheduler.py).
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is down costs a request at most a couple of seconds: the mail
+# waits in the outbox, and the resend sweep queues it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# How often the outbox is swept for mail due (reminders that fell due, retries
+# whose delay is over), in seconds: a reminder goes out within this long.
+STUDIO_OUTBOX_POLL_SECONDS = env_int("STUDIO_OUTBOX_POLL_SECONDS", 20)
+if not 1 <= STUDIO_OUTBOX_POLL_SECONDS <= 30:
+    raise ConfigError(
+        f"STUDIO_OUTBOX_POLL_SECONDS must be 1 to 30 seconds; got {STUDIO_OUTBOX_POLL_SECONDS}."
+    )
+CELERY_BEAT_SCHEDULE = {
+    "queue-reminders": {
+        "task": "notifications.queue_reminders",
+        "schedule": STUDIO_OUTBOX_POLL_SECONDS,
+    },
+    "resend-due-notifications": {
+        "task": "notifications.resend_due",
+        "schedule": STUDIO_OUTBOX_POLL_SECONDS,
+    },
+    "expire-waitlists": {"task": "bookings.expire_waitlists", "schedule": 60},
+    "purge-idempotency-keys": {"task": "bookings.purge_idempotency_keys", "schedule": 3600},
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -212,6 +251,9 @@ EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", default=False)
+# Seconds an SMTP server may keep a worker waiting; then the try fails and is
+# retried later.
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Studio <no-reply@studio.localhost>")
 
 # HTTPS: on, the site is served only over HTTPS.
@@ -262,6 +304,13 @@ if STUDIO_CANCELLATION_WINDOW_HOURS < 0:
 if STUDIO_INSTRUCTOR_SIGNUP not in ("open", "closed"):
     raise ConfigError(
         f"STUDIO_INSTRUCTOR_SIGNUP must be open or closed; got {STUDIO_INSTRUCTOR_SIGNUP!r}."
+    )
+# Notifications (API.md section 8): the reminder goes this many minutes
+# before a booked class starts.
+STUDIO_REMINDER_MINUTES = env_int("STUDIO_REMINDER_MINUTES", 60)
+if STUDIO_REMINDER_MINUTES < 1:
+    raise ConfigError(
+        f"STUDIO_REMINDER_MINUTES must be 1 or more minutes; got {STUDIO_REMINDER_MINUTES}."
     )
 STUDIO_PASSWORD_RESET_URL = env_str(
     "STUDIO_PASSWORD_RESET_URL", "http://127.0.0.1:8000/reset-password/?uid={uid}&token={token}"
@@ -325,6 +374,8 @@ LOGGING = {
     "loggers": {
         # 4xx answers are part of the contract, not incidents worth a log line.
         "django.request": {"level": "ERROR"},
+        # A line per task is a worker's log, not the development server's.
+        "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }
 

@@ -32,3 +32,8 @@ STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "1000/min")
 
 # The suite turns the timetable cache on in the tests that are about it.
 STUDIO_TIMETABLE_CACHE_SECONDS = env_int("STUDIO_TIMETABLE_CACHE_SECONDS", 0)
+
+# Tasks run in the process that queues them, so a test sees its mail in
+# django.core.mail.outbox; the tests of the real worker turn this off.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True

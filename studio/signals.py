@@ -4,9 +4,14 @@
 something the public timetable shows (an instructor's name), it sends
 `timetable_changed`, and `sessions_app` moves the timetable's cache revision.
 Send it inside the write's transaction, after the write's row locks.
+
+The booking and account services tell the notifications app, which sits above
+them all, what to mail with `mail_due`.
 """
 
+from django.db import models
 from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
 
 timetable_changed = Signal()
 
@@ -18,3 +23,24 @@ ids of the users whose rows the write locked. Sent inside the write's
 transaction, after its one `lock_objects` call; the receiver (the bookings
 app's waitlist promotion) runs under those locks and may raise
 `studio.locking.LockSetChanged`, on which the sender runs its write again."""
+
+
+class MailKind(models.TextChoices):
+    """What a notification tells its recipient (API.md section 8)."""
+
+    BOOKING_CONFIRMED = "booking_confirmed", _("Booking confirmed")
+    WAITLIST_JOINED = "waitlist_joined", _("Waitlist joined")
+    BOOKING_CANCELLED = "booking_cancelled", _("Booking cancelled")
+    SLOT_CANCELLED = "slot_cancelled", _("Class cancelled")
+    REMINDER = "reminder", _("Reminder")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+
+
+mail_due = Signal()
+"""Sent inside a write's transaction for the mail the write causes: `kind`, a
+`MailKind`; for the booking kinds, `bookings`, the bookings concerned, all on
+`time_slot`; for a password reset, `user`; and `data`, facts the message
+states as of the write (a waitlist position, a late cancellation). The
+notifications app writes one outbox row per recipient in that transaction,
+so the mail is sent if and only if the write commits, and delivers the rows
+after commit."""

@@ -230,7 +230,7 @@ def race(count: int, work: Callable[[int, threading.Barrier], Any]) -> list[Any]
 # The account endpoints (API.md section 2).
 
 NEW_PASSWORD = "fresh-Word-456"
-USER_KEYS = {"id", "email", "name", "role", "timezone"}
+USER_KEYS = {"id", "email", "name", "role", "timezone", "email_reminders"}
 REGISTER = reverse("register")
 LOGIN = reverse("login")
 REFRESH = reverse("refresh-token")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("sessions_app.urls")),
     path("api/", include("bookings.urls")),
+    path("api/", include("notifications.urls")),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
 ]
 

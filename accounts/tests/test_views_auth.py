@@ -45,6 +45,7 @@ class RegisterViewTests(AccountApiTestCase):
                 "name": "Ana",
                 "role": "instructor",
                 "timezone": settings.TIME_ZONE,
+                "email_reminders": True,
             },
         )
 

@@ -44,6 +44,7 @@ class MeViewTests(AccountApiTestCase):
                 "name": "Ana",
                 "role": "client",
                 "timezone": "Asia/Kolkata",
+                "email_reminders": True,
             },
         )
 

@@ -18,14 +18,17 @@ from sessions_app.cache import timetable_changed
 from studio.testing import BookingApiTestCase, book, booking_cancel_url
 
 # The user, BEGIN, the client's and the slot's locks, the client's holding
-# bookings, the booking, the seat, the action log, the timetable revision, COMMIT.
-BOOK_QUERIES = 10
+# bookings, the booking, the seat, the action log, the confirmation's outbox
+# row, the timetable revision, COMMIT.
+BOOK_QUERIES = 11
 # The user, the booking; BEGIN, the client's overlapping waits, the waiting
 # clients, the locks of users and slots, the overlapping waits again, the
-# booking's status, the booking, the seat, the action log; the waiters, their
-# overlapping bookings, the promotion, the seats, its action log; the
-# timetable revision, COMMIT; the booking read again and as answered.
-CANCEL_PROMOTING_QUERIES = 21
+# booking's status, the booking, the seat, the action log, the client (to
+# address the mail) and the cancellation's outbox row; the waiters, their
+# overlapping bookings, the promotion, the seats, its action log, the
+# promoted client and the confirmation's outbox row; the timetable revision,
+# COMMIT; the booking read again and as answered.
+CANCEL_PROMOTING_QUERIES = 25
 
 
 class BookingWriteQueryCountTests(BookingApiTestCase):

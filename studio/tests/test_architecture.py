@@ -1,7 +1,7 @@
 """The shape of the code: which app may import which, and how tests import.
 
 Apps depend in one direction, `studio` (core) ← `accounts` ← `sessions_app`
-← `bookings`: a module may import its own app and the apps before it, never
+← `bookings` ← `notifications`: a module may import its own app and the apps before it, never
 one after it. A lower app that must react to a higher one's change reads
 through reverse relations or is told by a signal of the core. Only the
 project's wiring imports every app: the URL configuration, the management
@@ -15,7 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.test import SimpleTestCase
 
-LAYERS = ["studio", "accounts", "sessions_app", "bookings"]
+LAYERS = ["studio", "accounts", "sessions_app", "bookings", "notifications"]
 
 # Modules that put the whole project together and so may import any app.
 WIRING = {"studio/urls.py", "studio/testing.py", "studio/settings_test.py"}

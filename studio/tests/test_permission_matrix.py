@@ -39,6 +39,7 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
 from bookings.models import Booking
 from bookings.tests.factories import add_slot, make_slot
+from notifications.models import Notification
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import NEW_PASSWORD, assert_problem, book
@@ -202,6 +203,12 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
         "OPTIONS":              (401,  200,   200,          403,        403,   200),
         OTHER:                  (401,  405,   405,          403,        403,   405),
     },
+    # Notifications (API.md section 8): each signed-in user reads their own.
+    "notification-list": {
+        "GET":                  (401,  200,   200,          200,        200,   200),
+        "OPTIONS":              (401,  200,   200,          200,        200,   200),
+        OTHER:                  (401,  405,   405,          405,        405,   405),
+    },
 }
 # fmt: on
 
@@ -219,7 +226,15 @@ def db_state() -> tuple:
     return (
         list(
             User.objects.order_by("pk").values_list(
-                "pk", "email", "name", "role", "timezone", "password", "is_active", "is_staff"
+                "pk",
+                "email",
+                "name",
+                "role",
+                "timezone",
+                "email_reminders",
+                "password",
+                "is_active",
+                "is_staff",
             )
         ),
         list(
@@ -238,6 +253,7 @@ def db_state() -> tuple:
             )
         ),
         BlacklistedToken.objects.count(),  # revoked refresh tokens
+        Notification.objects.count(),  # mail to send
     )
 
 

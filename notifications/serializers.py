@@ -1,0 +1,14 @@
+from rest_framework import serializers
+
+from notifications.models import Notification
+from studio.serializers import ZonedDateTimeField
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    created_at = ZonedDateTimeField()
+    sent_at = ZonedDateTimeField(allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "status", "subject", "booking", "created_at", "sent_at"]
+        read_only_fields = fields
