@@ -1,5 +1,6 @@
 # `make run` serves the API with demo data on SQLite; `make test` runs the suite.
 # `make serve` is the production server (gunicorn, settings from the environment);
+# `make worker` runs the Celery worker and beat schedule beside it;
 # `make bench` runs the load benchmark and writes docs/PERFORMANCE.md.
 # All build .venv on first use.
 
@@ -8,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ADDRESS ?= 127.0.0.1:8000
 
-.PHONY: install run test lint clean serve bench
+.PHONY: install run test lint clean serve worker bench
 
 install: $(BIN)/.installed
 
@@ -32,7 +33,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 screenshots .hypothesis
+	rm -rf $(VENV) staticfiles db.sqlite3 screenshots .hypothesis celerybeat-schedule*
 
 # Production: PostgreSQL, Redis and the rest from the environment as it is
 # (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, STUDIO_JWT_SIGNING_KEY, ...);
@@ -41,6 +42,13 @@ serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/gunicorn -c gunicorn.conf.py
+
+# Background work: a Celery worker that also runs the beat schedule (mail,
+# reminders, upkeep), with the environment as it is; needs REDIS_URL as the
+# broker. With more machines: workers anywhere, and one `celery -A studio beat`.
+worker: install
+	@test -n "$$REDIS_URL" || { echo "make worker: set REDIS_URL, the broker (make run needs no worker)."; exit 1; }
+	$(BIN)/celery -A studio worker --beat --loglevel=INFO
 
 # Both databases at both scales (about 8 minutes on 2 CPUs); needs PostgreSQL
 # and Redis on 127.0.0.1. BENCH_ARGS is passed to every run.

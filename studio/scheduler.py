@@ -8,7 +8,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,10 @@ class EmbeddedBeat(threading.Thread):
                     continue
                 due[name] = time.monotonic() + float(entry["schedule"])
                 try:
-                    app.tasks[entry["task"]].apply()
+                    app.tasks[entry["task"]]()
+                except DatabaseError as exc:
+                    # Tried again at its next turn, like the requests' 503s.
+                    logger.warning("%s: the database is unavailable: %s", entry["task"], exc)
                 except Exception:
                     logger.exception("scheduled task %s failed", entry["task"])
                 finally:

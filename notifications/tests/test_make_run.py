@@ -1,0 +1,185 @@
+"""`make run` alone delivers mail: with no REDIS_URL, no broker and no worker,
+a booking's confirmation is printed as soon as it is made, and its reminder
+when it falls due, by the development server's own beat thread.
+
+The server runs exactly as the README starts it, on a database file of its
+own, with a one-minute reminder lead so the reminder falls due during the test.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+from django.test import SimpleTestCase
+
+from studio.testing import PROJECT
+
+STARTUP_SECONDS = 180
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MakeRun:
+    def __init__(self, directory: str, **env: str) -> None:
+        self.port = free_port()
+        self.log = open(os.path.join(directory, "make-run.log"), "w+")  # noqa: SIM115
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "STUDIO_", "MAKE"))
+            and key not in {"DATABASE_URL", "REDIS_URL", "MFLAGS"}
+        }
+        environment.update(
+            DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", PYTHONUNBUFFERED="1", **env
+        )
+        self.process = subprocess.Popen(
+            ["make", "run", f"ADDRESS=127.0.0.1:{self.port}"],
+            cwd=PROJECT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def request(self, method: str, path: str, body=None, token: str | None = None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def wait_until_serving(self) -> None:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"make run stopped:\n{self.output()}")
+            try:
+                if self.request("GET", "/api/health/")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"make run did not serve in {STARTUP_SECONDS} s:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+        self.log.close()
+
+
+class MakeRunDeliversMailTests(SimpleTestCase):
+    def test_make_run_prints_a_confirmation_at_once_and_the_reminder_when_due(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        server = MakeRun(
+            directory.name, STUDIO_REMINDER_MINUTES="1", STUDIO_OUTBOX_POLL_SECONDS="1"
+        )
+        self.addCleanup(server.stop)
+        server.wait_until_serving()
+        self.assertIn("Background tasks run in this process", server.output())
+
+        password = "sturdy-Pass-123"
+        status, body = server.request(
+            "POST",
+            "/api/register/",
+            {
+                "email": "tara@studio.example",
+                "password": password,
+                "name": "Tara",
+                "role": "instructor",
+            },
+        )
+        self.assertEqual(status, 201, body)
+        instructor = body["access"]
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=90)
+        status, body = server.request(
+            "POST",
+            "/api/sessions/create/",
+            {
+                "title": "Sunrise Pilates",
+                "description": "",
+                "category": "pilates",
+                "time_slots": [
+                    {
+                        "start": start.isoformat(),
+                        "end": (start + timedelta(hours=1)).isoformat(),
+                        "capacity": 5,
+                    }
+                ],
+            },
+            token=instructor,
+        )
+        self.assertEqual(status, 201, body)
+        slot = body["time_slots"][0]["id"]
+        status, body = server.request(
+            "POST",
+            "/api/register/",
+            {
+                "email": "noor@client.example",
+                "password": password,
+                "name": "Noor",
+                "role": "client",
+                "timezone": "America/New_York",
+            },
+        )
+        self.assertEqual(status, 201, body)
+        client = body["access"]
+
+        status, body = server.request("POST", "/api/bookings/", {"time_slot": slot}, token=client)
+        self.assertEqual(status, 201, body)
+
+        confirmation = "Subject: Booked: Sunrise Pilates"
+        self.wait_for(server, confirmation, seconds=15)
+        self.assertIn("To: noor@client.example", server.output())
+        self.assertIn("(America/New_York)", server.output())
+        self.assertNotIn("Subject: Reminder: Sunrise Pilates", server.output())
+
+        # Due a minute before the start: 30 seconds from now.
+        self.wait_for(server, "Subject: Reminder: Sunrise Pilates", seconds=75)
+        status, body = server.request("GET", "/api/notifications/", token=client)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(
+            [(item["kind"], item["status"]) for item in body["results"]],
+            [("reminder", "sent"), ("booking_confirmed", "sent")],
+        )
+        # Not before it fell due, and within the minute after.
+        sent = datetime.fromisoformat(body["results"][0]["sent_at"])
+        due = start - timedelta(minutes=1)
+        self.assertGreaterEqual(sent, due)
+        self.assertLess(sent, due + timedelta(minutes=1))
+        self.assertNotIn("Traceback", server.output())
+
+    def wait_for(self, server: MakeRun, text: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in server.output():
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{text!r} not printed within {seconds} s:\n{server.output()[-5000:]}")
