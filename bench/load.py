@@ -761,6 +761,9 @@ def server_env(database_url: str, redis_url: str | None, port: int, workers: int
             "STUDIO_ACCESS_TOKEN_MINUTES": "120",
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "PYTHONUNBUFFERED": "1",
+            # Each booking's mail is written and queued as in production;
+            # no mail leaves the machine.
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         }
     )
     if redis_url:

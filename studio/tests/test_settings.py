@@ -94,5 +94,17 @@ class StartupTests(SimpleTestCase):
             **PRODUCTION_KEYS,
             DJANGO_HTTPS="1",
             DJANGO_ALLOWED_HOSTS="studio.example.com",
+            REDIS_URL="redis://127.0.0.1:6379/0",
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_check_deploy_warns_that_without_redis_no_worker_sends_mail(self):
+        result = run(
+            ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            **PRODUCTION_KEYS,
+            DJANGO_HTTPS="1",
+            DJANGO_ALLOWED_HOSTS="studio.example.com",
+        )
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("studio.W001", result.stderr + result.stdout)
+        self.assertIn("REDIS_URL is not set", result.stderr + result.stdout)
