@@ -362,6 +362,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SlotStatusEnum": "sessions_app.models.SlotStatus",
         "BookingStatusEnum": "bookings.models.BookingStatus",
+        "NotificationKindEnum": "studio.signals.MailKind",
+        "NotificationStatusEnum": "notifications.models.NotificationStatus",
     },
 }
 
