@@ -188,10 +188,19 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A broker that is down costs a request at most a couple of seconds: the mail
-# waits in the outbox, and the resend sweep queues it once the broker is back.
+# A broker that is down costs a request one quick retry (half a second when
+# the connection is refused, at most a few seconds when nothing answers): the
+# mail waits in the outbox, and the resend sweep queues it once the broker is
+# back.
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # How often the outbox is swept for mail due (reminders that fell due, retries
 # whose delay is over), in seconds: a reminder goes out within this long.
 STUDIO_OUTBOX_POLL_SECONDS = env_int("STUDIO_OUTBOX_POLL_SECONDS", 20)

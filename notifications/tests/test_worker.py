@@ -338,6 +338,50 @@ class RealWorkerTests(TransactionTestCase):
             ["Booked", "Cancelled"],
         )
 
+    def test_a_booking_made_while_the_broker_is_down_is_mailed_once_it_is_back(self):
+        client = ClientFactory(email="sam@client.example")
+        slot = make_slot(title="Strength Basics")
+        # A web process whose broker refuses connections books, as a server
+        # would during a Redis outage.
+        code = (
+            "import time; from accounts.models import User; from bookings import services; "
+            "client = User.objects.get(email='sam@client.example'); started = time.monotonic(); "
+            f"services.booking_create(client=client, time_slot_id={slot.pk}, by=client); "
+            "print(round(time.monotonic() - started, 2))"
+        )
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "STUDIO_")) and key != "DATABASE_URL"
+        }
+        environment.update(
+            PRODUCTION_KEYS,
+            DJANGO_SETTINGS_MODULE="studio.settings",
+            DATABASE_URL=database_url(),
+            REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+        )
+        booked = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=PROJECT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        self.assertEqual(booked.returncode, 0, booked.stderr)
+        self.assertLess(float(booked.stdout.split()[-1]), 5, "the booking waited on the broker")
+        self.assertIn("not queued; the resend sweep sends it", booked.stderr)
+        row = Notification.objects.get(booking__client=client)
+        self.assertEqual((row.status, row.attempts), (NotificationStatus.PENDING, 0))
+
+        self.start_worker()
+
+        eventually(lambda: self.mailbox.subjects(to=client.email), "the confirmation")
+        time.sleep(2)
+        self.assertEqual(len(self.mailbox.subjects(to=client.email)), 1)
+        row.refresh_from_db()
+        self.assertEqual((row.status, row.attempts), (NotificationStatus.SENT, 1))
+
 
 class WorkerSettingsTests(unittest.TestCase):
     def test_beat_schedules_the_outbox_at_least_every_half_minute(self):
