@@ -2,9 +2,6 @@
 `templates/notifications/`, a subject, a plain-text body and an HTML body per
 kind, with every time in the recipient's zone and that zone's name."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMultiAlternatives
@@ -14,24 +11,14 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.timezone import now
 from icalendar import Calendar, Event
 
+from studio import timezones
 from studio.signals import MailKind
-
-
-def zone_of(user) -> ZoneInfo:
-    return ZoneInfo(user.timezone)
-
-
-def local_time(value: datetime, zone: ZoneInfo) -> str:
-    """`value` on the wall clock of `zone`, with its abbreviation:
-    "Mon 7 Dec 2026, 07:00 IST"."""
-    moment = value.astimezone(zone)
-    return f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M} {moment.tzname()}"
 
 
 def context(kind: str, user, booking=None, data: dict | None = None) -> dict:
     """What the templates of `kind` read, for `user` and `booking` (with its
     slot, session and instructor)."""
-    zone = zone_of(user)
+    zone = timezones.get_zone(user.timezone)
     values = {"name": user.name, "zone": user.timezone, **(data or {})}
     if booking is not None:
         slot = booking.time_slot
@@ -39,9 +26,9 @@ def context(kind: str, user, booking=None, data: dict | None = None) -> dict:
             title=slot.session.title,
             # Read only by the templates that name the instructor.
             instructor=lambda: slot.session.instructor.name,
-            start=local_time(slot.start, zone),
-            end=f"{slot.end.astimezone(zone):%H:%M}",
-            cancel_before=local_time(booking.cancel_before, zone),
+            start=timezones.spell(slot.start, zone),
+            end=f"{timezones.localize(slot.end, zone):%H:%M}",
+            cancel_before=timezones.spell(booking.cancel_before, zone),
             minutes=settings.STUDIO_REMINDER_MINUTES,
         )
     return values

@@ -261,8 +261,11 @@ EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", default=False)
 # Seconds an SMTP server may keep a worker waiting; then the try fails and is
-# retried later.
+# retried later. Kept well under the minute a worker's claim on a mail lasts
+# (the first retry delay), so no second worker sends a mail still being sent.
 EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+if not 1 <= EMAIL_TIMEOUT <= 30:
+    raise ConfigError(f"DJANGO_EMAIL_TIMEOUT must be 1 to 30 seconds; got {EMAIL_TIMEOUT}.")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Studio <no-reply@studio.localhost>")
 
 # HTTPS: on, the site is served only over HTTPS.

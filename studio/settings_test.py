@@ -37,3 +37,5 @@ STUDIO_TIMETABLE_CACHE_SECONDS = env_int("STUDIO_TIMETABLE_CACHE_SECONDS", 0)
 # django.core.mail.outbox; the tests of the real worker turn this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager tasks log a line each; the suite's output is for failures.
+LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405

@@ -19,8 +19,11 @@ lives here (or, for building rows, in an app's `tests/factories.py`).
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -612,14 +615,65 @@ PRODUCTION_KEYS = {"DJANGO_SECRET_KEY": STRONG_KEY, "STUDIO_JWT_SIGNING_KEY": JW
 SETUP = "import django; django.setup(); from django.conf import settings; "
 
 
+def own_environment(**env: str) -> dict[str, str]:
+    """This process's environment without the project's settings (DJANGO_*,
+    STUDIO_*, DATABASE_URL, REDIS_URL), with `env` added: for a process of the
+    project's own that must see only what the test gives it."""
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "STUDIO_")) and key not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    return {**base, **env}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class BackgroundProcess:
+    """A command of the project's running beside the test, in a process
+    group of its own, its output kept in a temporary file."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            command,
+            cwd=PROJECT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group: no cleanup, as when a machine dies."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
 def run(code_or_args, **env):
     """Python code (or arguments) run in a fresh interpreter under the production
     settings, studio.settings, with none of the suite's DJANGO_/STUDIO_ variables,
     DATABASE_URL or REDIS_URL: only `env`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STUDIO_"))}
-    base.pop("DATABASE_URL", None)
-    base.pop("REDIS_URL", None)
-    base.update(DJANGO_SETTINGS_MODULE="studio.settings", **env)
+    base = own_environment(DJANGO_SETTINGS_MODULE="studio.settings", **env)
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
         [sys.executable, *args], cwd=PROJECT, env=base, capture_output=True, text=True, timeout=120

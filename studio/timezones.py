@@ -151,6 +151,13 @@ def render(value: datetime, zone: ZoneInfo) -> str:
     return localize(value, zone).isoformat()
 
 
+def spell(value: datetime, zone: ZoneInfo) -> str:
+    """The instant `value` on the clocks of `zone`, for people to read, with
+    the zone's abbreviation: "Mon 7 Dec 2026, 07:00 IST"."""
+    moment = localize(value, zone)
+    return f"{moment:%a} {moment.day} {moment:%b %Y}, {moment:%H:%M} {moment.tzname()}"
+
+
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants at which `day` starts and the next day starts in `zone`;
     at the ends of the calendar, kept within EARLIEST..LATEST."""

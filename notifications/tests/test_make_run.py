@@ -7,54 +7,30 @@ own, with a one-minute reminder lead so the reminder falls due during the test.
 """
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.test import SimpleTestCase
+from django.utils.timezone import now
 
-from studio.testing import PROJECT
+from studio.testing import BackgroundProcess, free_port, own_environment
 
 STARTUP_SECONDS = 180
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class MakeRun:
+class MakeRun(BackgroundProcess):
     def __init__(self, directory: str, **env: str) -> None:
         self.port = free_port()
-        self.log = open(os.path.join(directory, "make-run.log"), "w+")  # noqa: SIM115
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "STUDIO_", "MAKE"))
-            and key not in {"DATABASE_URL", "REDIS_URL", "MFLAGS"}
-        }
-        environment.update(
+        environment = own_environment(
             DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", PYTHONUNBUFFERED="1", **env
         )
-        self.process = subprocess.Popen(
-            ["make", "run", f"ADDRESS=127.0.0.1:{self.port}"],
-            cwd=PROJECT,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        # A fresh make, not one run by the suite's own `make test`.
+        for name in [name for name in environment if name.startswith(("MAKE", "MFLAGS"))]:
+            del environment[name]
+        super().__init__(["make", "run", f"ADDRESS=127.0.0.1:{self.port}"], environment)
 
     def request(self, method: str, path: str, body=None, token: str | None = None):
         headers = {"Content-Type": "application/json"}
@@ -83,16 +59,6 @@ class MakeRun:
             time.sleep(0.5)
         raise AssertionError(f"make run did not serve in {STARTUP_SECONDS} s:\n{self.output()}")
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=30)
-        self.log.close()
-
 
 class MakeRunDeliversMailTests(SimpleTestCase):
     def test_make_run_prints_a_confirmation_at_once_and_the_reminder_when_due(self):
@@ -118,7 +84,7 @@ class MakeRunDeliversMailTests(SimpleTestCase):
         )
         self.assertEqual(status, 201, body)
         instructor = body["access"]
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=90)
+        start = now().replace(microsecond=0) + timedelta(seconds=90)
         status, body = server.request(
             "POST",
             "/api/sessions/create/",

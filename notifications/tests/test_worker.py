@@ -10,8 +10,6 @@ use the suite's database, so the tests commit their writes
 import asyncio
 import logging
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,7 +33,13 @@ from notifications.models import Notification, NotificationStatus
 from notifications.tasks import deliver
 from studio.celery import app as celery_app
 from studio.signals import MailKind
-from studio.testing import PRODUCTION_KEYS, PROJECT
+from studio.testing import (
+    PRODUCTION_KEYS,
+    PROJECT,
+    BackgroundProcess,
+    free_port,
+    own_environment,
+)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 WAIT_SECONDS = 60
@@ -43,12 +47,6 @@ WAIT_SECONDS = 60
 requires_redis = unittest.skipUnless(
     REDIS_URL, "real workers need a Redis server: set REDIS_URL (CI's PostgreSQL run does)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def eventually(check, what: str, seconds: float = WAIT_SECONDS):
@@ -98,20 +96,14 @@ class Mailbox:
             ]
 
 
-class Worker:
+class Worker(BackgroundProcess):
     """`celery -A studio worker --beat` in its own process, configured as in
     production from the environment: Redis as the broker, the suite's
     database, SMTP to `smtp_port`, and a one-second beat for the outbox."""
 
     def __init__(self, smtp_port: int, schedule_dir: str, name: str, **env: str) -> None:
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "STUDIO_")) and key != "DATABASE_URL"
-        }
-        environment.update(
-            PRODUCTION_KEYS,
+        environment = own_environment(
+            **PRODUCTION_KEYS,
             DJANGO_SETTINGS_MODULE="studio.settings",
             DATABASE_URL=database_url(),
             REDIS_URL=REDIS_URL,
@@ -123,32 +115,13 @@ class Worker:
             PYTHONUNBUFFERED="1",
             **env,
         )
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "studio",
-                "worker",
-                "--beat",
-                f"--schedule={schedule_dir}/{name}-beat",
-                "--pool=solo",
-                f"--hostname={name}@%h",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=INFO",
-            ],
-            cwd=PROJECT,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
+        command = [
+            *("-m", "celery", "-A", "studio", "worker", "--beat", "--pool=solo"),
+            f"--schedule={schedule_dir}/{name}-beat",
+            f"--hostname={name}@%h",
+            *("--without-mingle", "--without-gossip", "--loglevel=INFO"),
+        ]
+        super().__init__([sys.executable, *command], environment)
 
     def wait_until_ready(self) -> None:
         eventually(
@@ -157,21 +130,6 @@ class Worker:
         )
         if self.process.poll() is not None:
             raise AssertionError(f"The worker stopped:\n{self.output()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, as when a machine dies."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
 
 
 def database_url() -> str:
@@ -349,13 +307,8 @@ class RealWorkerTests(TransactionTestCase):
             f"services.booking_create(client=client, time_slot_id={slot.pk}, by=client); "
             "print(round(time.monotonic() - started, 2))"
         )
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("DJANGO_", "STUDIO_")) and key != "DATABASE_URL"
-        }
-        environment.update(
-            PRODUCTION_KEYS,
+        environment = own_environment(
+            **PRODUCTION_KEYS,
             DJANGO_SETTINGS_MODULE="studio.settings",
             DATABASE_URL=database_url(),
             REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",

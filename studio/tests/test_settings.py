@@ -36,6 +36,31 @@ class StartupTests(SimpleTestCase):
                 self.assertEqual(result.returncode, 1)
                 self.assertEqual(result.stderr.strip(), message)
 
+    def test_mail_timings_out_of_range_stop_start_up_with_one_line(self):
+        cases = {
+            ("STUDIO_REMINDER_MINUTES", "0"): "STUDIO_REMINDER_MINUTES must be 1 or more minutes",
+            ("STUDIO_OUTBOX_POLL_SECONDS", "0"): "STUDIO_OUTBOX_POLL_SECONDS must be 1 to 30",
+            ("STUDIO_OUTBOX_POLL_SECONDS", "31"): "STUDIO_OUTBOX_POLL_SECONDS must be 1 to 30",
+            ("DJANGO_EMAIL_TIMEOUT", "0"): "DJANGO_EMAIL_TIMEOUT must be 1 to 30 seconds",
+            ("DJANGO_EMAIL_TIMEOUT", "90"): "DJANGO_EMAIL_TIMEOUT must be 1 to 30 seconds",
+        }
+        for (name, value), message in cases.items():
+            with self.subTest(name=name, value=value):
+                result = run(SETUP, DJANGO_DEBUG="1", **{name: value})
+                self.assertEqual(result.returncode, 1)
+                self.assertTrue(
+                    result.stderr.strip().startswith(f"studio: {message}"), result.stderr
+                )
+
+    def test_mail_timings_have_their_documented_defaults(self):
+        code = SETUP + (
+            "print(settings.STUDIO_REMINDER_MINUTES, settings.STUDIO_OUTBOX_POLL_SECONDS, "
+            "settings.EMAIL_TIMEOUT, settings.CELERY_TASK_ALWAYS_EAGER)"
+        )
+        self.assertEqual(run(code, DJANGO_DEBUG="1").stdout.split(), ["60", "20", "10", "True"])
+        with_redis = run(code, DJANGO_DEBUG="1", REDIS_URL="redis://127.0.0.1:6379/0")
+        self.assertEqual(with_redis.stdout.split()[-1], "False", with_redis.stderr)
+
     def test_debug_runs_without_a_secret_key(self):
         result = run(SETUP + "print(settings.DEBUG)", DJANGO_DEBUG="1")
         self.assertEqual(result.stdout.strip(), "True", result.stderr)
