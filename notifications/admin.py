@@ -47,6 +47,11 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Every field is read-only: the change page is a view, with no Save
+        # that would log a change that changed nothing.
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
