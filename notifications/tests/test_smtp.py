@@ -8,7 +8,6 @@ next attempt time, since the eager task runs its try at `now`.
 """
 
 import logging
-import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
 from unittest import mock
@@ -22,14 +21,7 @@ from bookings.tests.factories import make_slot
 from notifications import services
 from notifications.models import Notification, NotificationStatus
 from studio.signals import MailKind
-from studio.testing import book
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from studio.testing import book, free_port
 
 
 class Mailbox:
