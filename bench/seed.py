@@ -160,13 +160,19 @@ class Seeder:
         if not upcoming:
             return 0
         bookings = []
+        seeded_at = now()
         for number, client in enumerate(clients):
             picks = {(number + offset * 7) % len(upcoming) for offset in range(each)}
             for slot in (upcoming[pick] for pick in sorted(picks)):
                 if slot.booked < slot.capacity:
                     slot.booked += 1
                     bookings.append(
-                        Booking(client=client, time_slot=slot, cancel_before=slot.start)
+                        Booking(
+                            client=client,
+                            time_slot=slot,
+                            cancel_before=slot.start,
+                            confirmed_at=seeded_at,
+                        )
                     )
         Booking.objects.bulk_create(bookings, batch_size=BATCH)
         TimeSlot.objects.bulk_update(

@@ -15,13 +15,13 @@ from studio import timezones
 from studio.signals import MailKind
 
 
-def context(kind: str, user, booking=None, data: dict | None = None) -> dict:
-    """What the templates of `kind` read, for `user` and `booking` (with its
-    slot, session and instructor)."""
+def context(kind: str, user, booking=None, data: dict | None = None, slot=None) -> dict:
+    """What the templates of `kind` read, for `user` and `booking` on `slot`
+    (the booking's own unless given; with its session and instructor)."""
     zone = timezones.get_zone(user.timezone)
     values = {"name": user.name, "zone": user.timezone, **(data or {})}
     if booking is not None:
-        slot = booking.time_slot
+        slot = slot or booking.time_slot
         values.update(
             title=slot.session.title,
             # Read only by the templates that name the instructor.

@@ -116,9 +116,8 @@ def mail_due_received(sender, *, kind, bookings=(), time_slot=None, user=None, d
         slot.session = _session_of(slot, bookings)
         clients = _clients_of(bookings)
         for booking in bookings:
-            booking.time_slot = slot
             client = clients[booking.client_id]
-            values = messages.context(kind, client, booking, data)
+            values = messages.context(kind, client, booking, data, slot=slot)
             rows.append(
                 Notification(
                     user=client,

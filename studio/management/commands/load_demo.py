@@ -159,6 +159,7 @@ class Command(BaseCommand):
                     time_slot=slot,
                     status=BookingStatus.CONFIRMED,
                     cancel_before=booking_services.cancel_before(slot),
+                    confirmed_at=start - timedelta(days=1),
                 )
                 for client in clients
             )
