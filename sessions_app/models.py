@@ -9,6 +9,8 @@ from studio import timezones
 
 MIN_CAPACITY = 1
 MAX_CAPACITY = 500
+# The longest occurrence of a recurring schedule: a day.
+MAX_DURATION_MINUTES = 24 * 60
 
 
 class Category(models.TextChoices):
@@ -43,6 +45,18 @@ class Session(models.Model):
     category = models.CharField(_("category"), max_length=16, choices=Category)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # A repeating schedule (API.md section 9): an RFC 5545 rule read in the
+    # studio's wall-clock time from `rrule_start`, each occurrence a slot of
+    # `rrule_minutes` and `rrule_capacity`. Blank: no schedule. Occurrences
+    # up to `generated_until` have been made (or skipped); the horizon task
+    # goes on from there.
+    rrule = models.CharField(_("recurrence rule"), max_length=500, blank=True)
+    rrule_start = models.DateTimeField(_("first start"), null=True, blank=True)
+    rrule_minutes = models.PositiveSmallIntegerField(_("minutes each"), null=True, blank=True)
+    rrule_capacity = models.PositiveSmallIntegerField(_("capacity each"), null=True, blank=True)
+    generated_until = models.DateTimeField(
+        _("generated until"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -93,6 +107,9 @@ class TimeSlot(models.Model):
     waitlisted = models.PositiveSmallIntegerField(_("waitlisted"), default=0, editable=False)
     is_cancelled = models.BooleanField(_("cancelled by the studio"), default=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    # Made from the session's recurrence rule: a new rule replaces the
+    # upcoming generated slots that hold no booking.
+    generated = models.BooleanField(_("from the schedule"), default=False, editable=False)
 
     objects = TimeSlotQuerySet.as_manager()
 

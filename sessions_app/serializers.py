@@ -1,10 +1,19 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
 from accounts.models import User
-from sessions_app.models import MAX_CAPACITY, MIN_CAPACITY, Category, Session, SlotStatus, TimeSlot
+from sessions_app.models import (
+    MAX_CAPACITY,
+    MAX_DURATION_MINUTES,
+    MIN_CAPACITY,
+    Category,
+    Session,
+    SlotStatus,
+    TimeSlot,
+)
 from studio import timezones
 from studio.serializers import StrictCharField, ViewingZoneField, ZonedDateTimeField
 
@@ -64,9 +73,41 @@ class TimeSlotSerializer(serializers.ModelSerializer):
         }
 
 
+# A session's repeating schedule (API.md section 9). (A docstring here would
+# show in the schema.)
+class RecurrenceSerializer(serializers.Serializer):
+    rrule = StrictCharField(
+        max_length=500,
+        help_text=_(
+            "An RFC 5545 rule: FREQ=DAILY or FREQ=WEEKLY, with BYDAY, INTERVAL, COUNT or "
+            "UNTIL; e.g. FREQ=WEEKLY;BYDAY=MO,WE. UNTIL without Z is studio time."
+        ),
+    )
+    start = ZonedDateTimeField(
+        help_text=_(
+            "The first start, in the future; without an offset, studio time. Every "
+            "occurrence starts at this wall-clock time in the studio's zone."
+        )
+    )
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES)
+    capacity = serializers.IntegerField(min_value=MIN_CAPACITY, max_value=MAX_CAPACITY)
+
+
+def recurrence_of(session: Session, zone) -> dict | None:
+    if not session.rrule:
+        return None
+    return {
+        "rrule": session.rrule,
+        "start": timezones.render(session.rrule_start, zone),
+        "duration_minutes": session.rrule_minutes,
+        "capacity": session.rrule_capacity,
+    }
+
+
 class SessionSerializer(serializers.ModelSerializer):
     instructor = InstructorSerializer()
     time_slots = TimeSlotSerializer(many=True)
+    recurrence = serializers.SerializerMethodField()
     created_at = ZonedDateTimeField()
     updated_at = ZonedDateTimeField()
 
@@ -79,10 +120,15 @@ class SessionSerializer(serializers.ModelSerializer):
             "category",
             "instructor",
             "time_slots",
+            "recurrence",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RecurrenceSerializer(allow_null=True))
+    def get_recurrence(self, session: Session) -> dict | None:
+        return recurrence_of(session, timezones.viewing_zone(self.context.get("request")))
 
 
 class BookingClientSerializer(serializers.ModelSerializer):
@@ -197,11 +243,31 @@ class SessionCreateSerializer(serializers.Serializer):
     # (partial) applies no default and leaves it as it is.
     description = StrictCharField(max_length=5000, allow_blank=True, required=False, default="")
     category = serializers.ChoiceField(choices=Category.choices)
-    time_slots = TimeSlotInputSerializer(many=True, max_length=200)
+    time_slots = TimeSlotInputSerializer(
+        many=True,
+        max_length=200,
+        required=False,
+        help_text=_("The session's slots; may be left out when `recurrence` is given."),
+    )
+    recurrence = RecurrenceSerializer(
+        required=False,
+        allow_null=True,
+        help_text=_("A repeating schedule whose slots are generated; null for none."),
+    )
+
+    def validate(self, attrs):
+        if "time_slots" not in attrs and not attrs.get("recurrence"):
+            raise serializers.ValidationError(
+                {"time_slots": [self.fields["time_slots"].error_messages["required"]]},
+                code="required",
+            )
+        return attrs
 
 
 class SessionUpdateSerializer(SessionCreateSerializer):
     """PUT takes the whole session, PATCH any part; `time_slots`, when
-    present, is the full list of the session's slots."""
+    present, is the full list of the session's slots. `recurrence` replaces
+    the schedule (null stops it); left out, the schedule stays."""
 
-    time_slots = TimeSlotInputSerializer(many=True, max_length=200, required=False)
+    def validate(self, attrs):
+        return attrs

@@ -19,9 +19,11 @@ show the message on the slot's row; the API answers with its `detail` only.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from dateutil.rrule import rrule as Rule
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.timezone import now
@@ -30,6 +32,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot
+from sessions_app.recurrence import occurrences, rule_read
+from studio import timezones
 from studio.actionlog import log_action, log_actions
 from studio.errors import (
     CapacityBelowBookedError,
@@ -231,6 +235,109 @@ def _about_slot(error: StudioError, slot_id: int) -> StudioError:
     return error
 
 
+# A session gains at most this many generated slots in one go; the rest
+# follow as the horizon moves.
+MAX_GENERATED = 200
+
+
+def _check_recurrence(recurrence: dict[str, Any], current: datetime) -> Rule:
+    """A schedule starts in the future and its rule is one we read
+    (`sessions_app.recurrence`), with at least one occurrence."""
+    if recurrence["start"] <= current:
+        raise ValidationFailedError(
+            errors={"recurrence": {"start": [_("The first start must be in the future.")]}}
+        )
+    rule = rule_read(recurrence["rrule"], recurrence["start"])
+    if next(occurrences(rule), None) is None:
+        raise ValidationFailedError(
+            errors={"recurrence": {"rrule": [_("This rule has no occurrence from its start.")]}}
+        )
+    return rule
+
+
+def _occurrence_items(
+    rule: Rule, *, minutes: int, capacity: int, after: datetime | None, until: datetime
+) -> tuple[list[dict[str, Any]], datetime]:
+    """The slots of the rule's occurrences after `after` (all, when None) up
+    to `until`, at most MAX_GENERATED; a new series (`after` None) always
+    gets its first occurrence, however far ahead. Returns them and the
+    moment up to which the rule has been read."""
+    items: list[dict[str, Any]] = []
+    for start in occurrences(rule):
+        if after is not None and start <= after:
+            continue
+        if start > until and (items or after is not None):
+            return items, max(until, items[-1]["start"]) if items else until
+        items.append(
+            {"start": start, "end": start + timedelta(minutes=minutes), "capacity": capacity}
+        )
+        if len(items) >= MAX_GENERATED:
+            return items, start
+    return items, max(until, items[-1]["start"]) if items else until
+
+
+def _occurrence_clashes(
+    instructor: User,
+    items: list[dict[str, Any]],
+    *,
+    ignore: Iterable[int] = (),
+    others: list[dict[str, Any]] = (),
+) -> list[tuple[dict[str, Any], str]]:
+    """Each occurrence that overlaps the one before it, a slot `others` of
+    the same request, or a slot of the instructor that the studio has not
+    cancelled (but those of `ignore`), with what it overlaps."""
+    if not items:
+        return []
+    zone = timezones.studio_zone()
+    slots = list(
+        TimeSlot.objects.for_instructor(instructor)
+        .filter(
+            is_cancelled=False,
+            start__lt=max(item["end"] for item in items),
+            end__gt=items[0]["start"],
+        )
+        .exclude(pk__in=list(ignore))
+        .select_related("session")
+        .order_by("start", "pk")
+    )
+    clashes = []
+    for index, item in enumerate(items):
+        at = {"start": timezones.minute_iso(item["start"], zone)}
+        if index and item["start"] < items[index - 1]["end"]:
+            message = _("The occurrence at %(start)s overlaps the one before it.") % at
+        elif other := next(
+            (
+                n
+                for n, o in enumerate(others, 1)
+                if o["start"] < item["end"] and o["end"] > item["start"]
+            ),
+            None,
+        ):
+            message = _(
+                "The occurrence at %(start)s overlaps time slot %(other)d of this request."
+            ) % {**at, "other": other}
+        elif slot := next(
+            (s for s in slots if s.start < item["end"] and s.end > item["start"]), None
+        ):
+            message = _(
+                "The occurrence at %(start)s overlaps your time slot %(id)d of %(title)s."
+            ) % {**at, "id": slot.pk, "title": slot.session.title}
+        else:
+            continue
+        clashes.append((item, message))
+    return clashes
+
+
+def _check_no_occurrence_clashes(instructor: User, items, **kwargs) -> None:
+    clashes = _occurrence_clashes(instructor, items, **kwargs)
+    if clashes:
+        raise ValidationFailedError(errors={"recurrence": [message for _item, message in clashes]})
+
+
+def _horizon(current: datetime) -> datetime:
+    return current + timedelta(days=settings.STUDIO_SCHEDULE_HORIZON_DAYS)
+
+
 # Locks and the action log ---------------------------------------------------
 
 
@@ -313,11 +420,44 @@ def _item(slot: TimeSlot) -> dict[str, Any]:
     return {"id": slot.pk, **{field: getattr(slot, field) for field in SLOT_FIELDS}}
 
 
-def _new_slots(session: Session, items: list[dict[str, Any]]) -> list[TimeSlot]:
+def _new_slots(
+    session: Session, items: list[dict[str, Any]], *, generated: bool = False
+) -> list[TimeSlot]:
     return [
-        TimeSlot(session=session, start=item["start"], end=item["end"], capacity=item["capacity"])
+        TimeSlot(
+            session=session,
+            start=item["start"],
+            end=item["end"],
+            capacity=item["capacity"],
+            generated=generated,
+        )
         for item in items
     ]
+
+
+def _schedule_record(session: Session) -> dict[str, Any] | None:
+    """The session's recurrence as the action log records it."""
+    if not session.rrule:
+        return None
+    return {
+        "rrule": session.rrule,
+        "start": session.rrule_start,
+        "duration_minutes": session.rrule_minutes,
+        "capacity": session.rrule_capacity,
+    }
+
+
+def _schedule_set(session: Session, recurrence: dict[str, Any] | None) -> None:
+    """Stores `recurrence` (or none) on the session, not yet saved."""
+    recurrence = recurrence or {}
+    session.rrule = recurrence.get("rrule", "").strip()
+    session.rrule_start = recurrence.get("start")
+    session.rrule_minutes = recurrence.get("duration_minutes")
+    session.rrule_capacity = recurrence.get("capacity")
+    session.generated_until = None
+
+
+SCHEDULE_FIELDS = ["rrule", "rrule_start", "rrule_minutes", "rrule_capacity", "generated_until"]
 
 
 # Sessions -------------------------------------------------------------------
@@ -328,18 +468,41 @@ def session_create(
     instructor: User,
     title: str,
     category: str,
-    time_slots: list[dict[str, Any]],
+    time_slots: list[dict[str, Any]] = (),
+    recurrence: dict[str, Any] | None = None,
     description: str = "",
     by: User | None,
 ) -> Session:
-    _check_has_slots(len(time_slots))
+    """A new session with the slots `time_slots`, and those of the schedule
+    `recurrence` (API.md section 9) up to the horizon, if given."""
+    time_slots = list(time_slots)
+    if recurrence is None:
+        _check_has_slots(len(time_slots))
     with transaction.atomic():
         _lock([instructor])
-        _check_slots(instructor=instructor, items=time_slots, existing={})
-        session = Session.objects.create(
+        if time_slots:
+            _check_slots(instructor=instructor, items=time_slots, existing={})
+        generated: list[dict[str, Any]] = []
+        session = Session(
             instructor=instructor, title=title, description=description, category=category
         )
-        slots = TimeSlot.objects.bulk_create(_new_slots(session, time_slots))
+        if recurrence is not None:
+            current = now()
+            rule = _check_recurrence(recurrence, current)
+            generated, until = _occurrence_items(
+                rule,
+                minutes=recurrence["duration_minutes"],
+                capacity=recurrence["capacity"],
+                after=None,
+                until=_horizon(current),
+            )
+            _check_no_occurrence_clashes(instructor, generated, others=time_slots)
+            _schedule_set(session, recurrence)
+            session.generated_until = until
+        session.save()
+        slots = TimeSlot.objects.bulk_create(
+            [*_new_slots(session, time_slots), *_new_slots(session, generated, generated=True)]
+        )
         log_action(
             session,
             "session.created",
@@ -349,6 +512,7 @@ def session_create(
                 "title": title,
                 "category": category,
                 "time_slots": [slot.pk for slot in slots],
+                "recurrence": _schedule_record(session),
             },
         )
         log_actions(slots, "time_slot.created", by=by, data={"session": session.pk})
@@ -371,7 +535,7 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
     one who joined after that read be due a seat, the write runs again
     (`studio.locking.with_fresh_locks`).
     """
-    if "time_slots" in data:
+    if "time_slots" in data and data.get("recurrence") is None:
         _check_has_slots(len(data["time_slots"]))
     stored = {
         "instructor_id": session.instructor_id,
@@ -389,7 +553,7 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
 def _session_update(*, session: Session, data: dict[str, Any], by: User | None) -> Session:
     instructor = data.get("instructor", session.instructor)
     moves = instructor.pk != session.instructor_id
-    touches_slots = "time_slots" in data or moves
+    touches_slots = "time_slots" in data or "recurrence" in data or moves
     with transaction.atomic():
         slots = TimeSlot.objects.filter(session=session)
         waiting = _waiting_users(slots) if touches_slots else []
@@ -409,6 +573,12 @@ def _session_update(*, session: Session, data: dict[str, Any], by: User | None) 
             slot_changes = _replace_slots(
                 session, instructor=instructor, items=items, existing=existing, by=by
             )
+        schedule = {}
+        if "recurrence" in data:
+            schedule = _schedule_replace(
+                session, instructor=instructor, recurrence=data["recurrence"], by=by
+            )
+            fields += SCHEDULE_FIELDS
         # Only what this request changes, so concurrent edits of other fields stay.
         session.save(update_fields=[*fields, "updated_at"])
         record = _changes(
@@ -416,6 +586,8 @@ def _session_update(*, session: Session, data: dict[str, Any], by: User | None) 
         )
         if slot_changes:
             record["time_slots"] = slot_changes
+        if schedule:
+            record["recurrence"] = schedule
         if record:
             log_action(session, "session.updated", by=by, data=record)
         deleted = set(slot_changes.get("deleted", []))
@@ -473,6 +645,121 @@ def _replace_slots(
         "deleted": [slot.pk for slot in removed],
     }
     return {key: ids for key, ids in changes.items() if ids}
+
+
+def _schedule_replace(
+    session: Session, *, instructor: User, recurrence: dict[str, Any] | None, by: User | None
+) -> dict[str, Any]:
+    """Gives the session the schedule `recurrence` (None: none, the slots
+    stay): its upcoming generated slots that hold no booking are deleted,
+    and the new rule's occurrences up to the horizon are added, but those
+    overlapping a slot of the session that holds bookings. The session's
+    slots are locked. Returns the action log's record; empty when nothing
+    changed."""
+    old = _schedule_record(session)
+    if recurrence is None:
+        if old is None:
+            return {}
+        _schedule_set(session, None)
+        return {"old": old, "new": None}
+    current = now()
+    rule = _check_recurrence(recurrence, current)
+    slots = list(TimeSlot.objects.filter(session=session))
+    booked = set(
+        TimeSlot.objects.filter(session=session, bookings__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    replaced = [
+        slot for slot in slots if slot.generated and slot.start > current and slot.pk not in booked
+    ]
+    generated, until = _occurrence_items(
+        rule,
+        minutes=recurrence["duration_minutes"],
+        capacity=recurrence["capacity"],
+        after=None,
+        until=_horizon(current),
+    )
+    holding = [slot for slot in slots if slot.pk in booked and not slot.is_cancelled]
+    generated = [
+        item
+        for item in generated
+        if not any(slot.start < item["end"] and slot.end > item["start"] for slot in holding)
+    ]
+    _check_no_occurrence_clashes(
+        instructor, generated, ignore=[slot.pk for slot in replaced] + [s.pk for s in holding]
+    )
+    for slot in replaced:
+        log_action(slot, "time_slot.deleted", by=by, data=_slot_values(slot))
+    TimeSlot.objects.filter(pk__in=[slot.pk for slot in replaced]).delete()
+    created = TimeSlot.objects.bulk_create(_new_slots(session, generated, generated=True))
+    log_actions(created, "time_slot.created", by=by, data={"session": session.pk})
+    _schedule_set(session, recurrence)
+    session.generated_until = until
+    return {
+        "old": old,
+        "new": _schedule_record(session),
+        "replaced": [slot.pk for slot in replaced],
+        "created": [slot.pk for slot in created],
+    }
+
+
+def schedules_extend(*, at: datetime | None = None, by: User | None = None) -> int:
+    """Adds the occurrences of every schedule up to the horizon from `at`
+    (now); returns how many slots it made. An occurrence that would overlap
+    another slot of the instructor is skipped. Running it again adds nothing:
+    each session records how far its rule has been read."""
+    at = at or now()
+    sessions = (
+        Session.objects.exclude(rrule="")
+        .filter(Q(generated_until__isnull=True) | Q(generated_until__lt=_horizon(at)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(_schedule_extend(pk, at=at, by=by) for pk in list(sessions))
+
+
+def _schedule_extend(pk: int, *, at: datetime, by: User | None) -> int:
+    with transaction.atomic():
+        instructor = User.objects.filter(sessions__pk=pk).first()
+        if instructor is None:
+            return 0
+        # The instructor's lock serialises this with every other write of
+        # the timetable, so the session is read as it stands.
+        _lock([instructor])
+        session = Session.objects.filter(pk=pk, instructor=instructor).exclude(rrule="").first()
+        horizon = _horizon(at)
+        if session is None or (session.generated_until and session.generated_until >= horizon):
+            return 0
+        rule = rule_read(session.rrule, session.rrule_start)
+        items, until = _occurrence_items(
+            rule,
+            minutes=session.rrule_minutes,
+            capacity=session.rrule_capacity,
+            after=session.generated_until or at,
+            until=horizon,
+        )
+        items = [item for item in items if item["start"] > at]
+        skipped = {id(item) for item, _message in _occurrence_clashes(instructor, items)}
+        created = TimeSlot.objects.bulk_create(
+            _new_slots(session, [item for item in items if id(item) not in skipped], generated=True)
+        )
+        session.generated_until = until
+        session.save(update_fields=["generated_until"])
+        log_actions(created, "time_slot.created", by=by, data={"session": session.pk})
+        if skipped:
+            log_action(
+                session,
+                "session.occurrences_skipped",
+                by=by,
+                data={
+                    "starts": [item["start"] for item in items if id(item) in skipped],
+                    "reason": "overlap",
+                },
+            )
+        if created:
+            timetable_changed()
+    return len(created)
 
 
 def session_delete(*, session: Session, by: User | None) -> None:

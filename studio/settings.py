@@ -218,6 +218,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": STUDIO_OUTBOX_POLL_SECONDS,
     },
     "expire-waitlists": {"task": "bookings.expire_waitlists", "schedule": 60},
+    "extend-schedules": {"task": "sessions_app.extend_schedules", "schedule": 24 * 3600},
     "purge-idempotency-keys": {"task": "bookings.purge_idempotency_keys", "schedule": 3600},
 }
 
@@ -316,6 +317,13 @@ if STUDIO_CANCELLATION_WINDOW_HOURS < 0:
 if STUDIO_INSTRUCTOR_SIGNUP not in ("open", "closed"):
     raise ConfigError(
         f"STUDIO_INSTRUCTOR_SIGNUP must be open or closed; got {STUDIO_INSTRUCTOR_SIGNUP!r}."
+    )
+# Recurring schedules (API.md section 9): their slots are made this many days
+# ahead; a daily task moves the horizon on.
+STUDIO_SCHEDULE_HORIZON_DAYS = env_int("STUDIO_SCHEDULE_HORIZON_DAYS", 56)
+if not 1 <= STUDIO_SCHEDULE_HORIZON_DAYS <= 366:
+    raise ConfigError(
+        f"STUDIO_SCHEDULE_HORIZON_DAYS must be 1 to 366 days; got {STUDIO_SCHEDULE_HORIZON_DAYS}."
     )
 # Notifications (API.md section 8): the reminder goes this many minutes
 # before a booked class starts.

@@ -151,6 +151,25 @@ def render(value: datetime, zone: ZoneInfo) -> str:
     return localize(value, zone).isoformat()
 
 
+def wall_clock(value: datetime, zone: ZoneInfo) -> datetime:
+    """The instant at which the clocks of `zone` show the naive `value`. A
+    time that does not exist that day (a spring-forward gap) moves forward by
+    the gap (02:30 becomes 03:30); a time that happens twice (fall back) is
+    the first of the two."""
+    return _in_range(value.replace(tzinfo=zone, fold=0).astimezone(UTC))
+
+
+def naive_wall_clock(value: datetime, zone: ZoneInfo) -> datetime:
+    """What the clocks of `zone` show at the instant `value`, without a zone."""
+    return localize(value, zone).replace(tzinfo=None)
+
+
+def minute_iso(value: datetime, zone: ZoneInfo) -> str:
+    """The instant on the clocks of `zone` as an ISO 8601 date and time to
+    the minute, without an offset: "2027-01-13T07:00"."""
+    return f"{localize(value, zone):%Y-%m-%dT%H:%M}"
+
+
 def spell(value: datetime, zone: ZoneInfo) -> str:
     """The instant `value` on the clocks of `zone`, for people to read, with
     the zone's abbreviation: "Mon 7 Dec 2026, 07:00 IST"."""
