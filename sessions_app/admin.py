@@ -33,6 +33,7 @@ and the "delete selected" action) call `session_delete` and
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import NestedObjects
@@ -163,6 +164,36 @@ class SlotShapeForm(forms.ModelForm):
         return values
 
 
+def schedule_of(session: Session) -> dict[str, Any] | None:
+    """The session's recurrence in the services' shape, or None."""
+    if not session.rrule:
+        return None
+    return {
+        "rrule": session.rrule,
+        "start": session.rrule_start,
+        "duration_minutes": session.rrule_minutes,
+        "capacity": session.rrule_capacity,
+    }
+
+
+class SessionForm(forms.ModelForm):
+    """The session's own fields; a schedule is given whole or not at all
+    (its rule itself is the service's to read)."""
+
+    SCHEDULE = ["rrule", "rrule_start", "rrule_minutes", "rrule_capacity"]
+
+    def clean(self):
+        cleaned = super().clean()
+        given = [name for name in self.SCHEDULE if cleaned.get(name) not in (None, "")]
+        if given and len(given) < len(self.SCHEDULE):
+            for name in self.SCHEDULE:
+                if name not in given and name not in self.errors:
+                    self.add_error(
+                        name, _("A schedule needs its rule, first start, minutes and capacity.")
+                    )
+        return cleaned
+
+
 class TimeSlotInlineFormSet(BaseInlineFormSet):
     """Writes the session and its slots through the services (see the
     module's docstring); `by` is the staff member."""
@@ -207,15 +238,22 @@ class TimeSlotInlineFormSet(BaseInlineFormSet):
 
     def write(self, session: Session, items: list[dict[str, Any]]) -> None:
         fields = {field: getattr(session, field) for field in services.SESSION_FIELDS}
+        recurrence = schedule_of(session)
         if session.pk is None:
-            created = services.session_create(**fields, time_slots=items, by=self.by)
+            created = services.session_create(
+                **fields, time_slots=items, recurrence=recurrence, by=self.by
+            )
             session.pk = created.pk
             session.created_at, session.updated_at = created.created_at, created.updated_at
             session._state.adding = False
             session._state.db = created._state.db
             return
         stored = Session.objects.select_related("instructor").get(pk=session.pk)
-        services.session_update(session=stored, data={**fields, "time_slots": items}, by=self.by)
+        data = {**fields, "time_slots": items}
+        if recurrence != schedule_of(stored):
+            # Only a changed schedule replaces the generated slots.
+            data["recurrence"] = recurrence
+        services.session_update(session=stored, data=data, by=self.by)
 
     def show(self, error: StudioError, kept: list[forms.Form]) -> None:
         """Puts the service's messages where they belong: on the row of the
@@ -290,11 +328,36 @@ class UpcomingFilter(admin.SimpleListFilter):
 
 @admin.register(Session)
 class SessionAdmin(ServiceWritesAdminMixin, admin.ModelAdmin):
+    form = SessionForm
     list_display = ["title", "instructor", "category", "next_slot", "seats", "created_at"]
     list_filter = ["category", "instructor", UpcomingFilter]
     search_fields = ["title"]
     list_select_related = ["instructor"]
     inlines = [TimeSlotInline, ActionLogInline]
+    fieldsets = [
+        (None, {"fields": ["instructor", "title", "description", "category"]}),
+        (
+            _("Recurring schedule"),
+            {
+                "fields": [*SessionForm.SCHEDULE, "generated_until"],
+                "description": _(
+                    "Slots are generated from the rule in studio time, "
+                    "%(days)s days ahead; changing it replaces the upcoming generated "
+                    "slots that hold no booking. Leave the rule blank to stop the series."
+                ),
+            },
+        ),
+    ]
+    readonly_fields = ["generated_until"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        name, options = fieldsets[1]
+        days = settings.STUDIO_SCHEDULE_HORIZON_DAYS
+        return [
+            fieldsets[0],
+            (name, {**options, "description": options["description"] % {"days": days}}),
+        ]
 
     def get_queryset(self, request):
         return selectors.session_list_with_upcoming(super().get_queryset(request))

@@ -50,10 +50,25 @@ class Session(models.Model):
     # `rrule_minutes` and `rrule_capacity`. Blank: no schedule. Occurrences
     # up to `generated_until` have been made (or skipped); the horizon task
     # goes on from there.
-    rrule = models.CharField(_("recurrence rule"), max_length=500, blank=True)
+    rrule = models.CharField(
+        _("recurrence rule"),
+        max_length=500,
+        blank=True,
+        help_text=_("RFC 5545, e.g. FREQ=WEEKLY;BYDAY=MO,WE; blank for none."),
+    )
     rrule_start = models.DateTimeField(_("first start"), null=True, blank=True)
-    rrule_minutes = models.PositiveSmallIntegerField(_("minutes each"), null=True, blank=True)
-    rrule_capacity = models.PositiveSmallIntegerField(_("capacity each"), null=True, blank=True)
+    rrule_minutes = models.PositiveSmallIntegerField(
+        _("minutes each"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DURATION_MINUTES)],
+    )
+    rrule_capacity = models.PositiveSmallIntegerField(
+        _("capacity each"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_CAPACITY), MaxValueValidator(MAX_CAPACITY)],
+    )
     generated_until = models.DateTimeField(
         _("generated until"), null=True, blank=True, editable=False
     )

@@ -310,6 +310,7 @@ SESSION_KEYS = {
     "category",
     "instructor",
     "time_slots",
+    "recurrence",
     "created_at",
     "updated_at",
 }
