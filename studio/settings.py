@@ -218,7 +218,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": STUDIO_OUTBOX_POLL_SECONDS,
     },
     "expire-waitlists": {"task": "bookings.expire_waitlists", "schedule": 60},
-    "extend-schedules": {"task": "sessions_app.extend_schedules", "schedule": 24 * 3600},
+    # Hourly, though a day would do: a beat restarted often still runs it.
+    "extend-schedules": {"task": "sessions_app.extend_schedules", "schedule": 3600},
     "purge-idempotency-keys": {"task": "bookings.purge_idempotency_keys", "schedule": 3600},
 }
 

@@ -1,5 +1,5 @@
 """Adds the slots of every recurring schedule up to the horizon
-(`STUDIO_SCHEDULE_HORIZON_DAYS`). Beat runs it daily; running it again adds
+(`STUDIO_SCHEDULE_HORIZON_DAYS`). Beat runs it hourly; running it again adds
 nothing."""
 
 from django.core.management.base import BaseCommand
