@@ -197,6 +197,26 @@ class CreateTests(RecurrenceApiTestCase):
         self.assertRegex(errors["recurrence"][0], r"at 20\d\d-\d\d-\d\dT07:00 ")
         self.assertEqual(db_state(), before)
 
+    def test_a_slot_of_the_request_overlapping_an_occurrence_is_refused(self):
+        errors = self.assert_invalid(
+            self.post(time_slots=[slot_body(ist(2, 7, 30))], recurrence=schedule())
+        )
+
+        self.assertEqual(
+            errors["recurrence"],
+            [f"The occurrence at {studio_minute(ist(2, 7))} overlaps time slot 1 of this request."],
+        )
+        self.assertFalse(Session.objects.exists())
+
+    @override_settings(TIME_ZONE="America/New_York")
+    def test_a_naive_start_in_a_skipped_studio_hour_is_refused(self):
+        response = self.post(recurrence={**schedule(), "start": "2027-03-14T02:30:00"})
+
+        errors = self.assert_invalid(response)
+        self.assertEqual(set(errors["recurrence"]), {"start"})
+        self.assert_messages(errors["recurrence"]["start"])
+        self.assertFalse(Session.objects.exists())
+
     def test_a_client_cannot_create_a_schedule(self):
         sign_in(self.client, ClientFactory())
 

@@ -3,13 +3,15 @@ generation up to the horizon, the horizon task, replacing and stopping a
 schedule, and the action log of each."""
 
 from datetime import datetime, timedelta
+from io import StringIO
 
+from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.utils.timezone import now
 
 from accounts.tests.factories import InstructorFactory
 from bookings.tests.factories import BookingFactory, add_slot, make_slot, move_to_past
-from sessions_app import services
+from sessions_app import services, tasks
 from sessions_app.models import Session, TimeSlot
 from sessions_app.services import MAX_GENERATED
 from studio.errors import ValidationFailedError
@@ -310,6 +312,45 @@ class ExtendTests(RecurrenceServiceTestCase):
         services.schedules_extend(at=ist(3, 12))
 
         self.assertEqual(self.starts(session)[0], ist(4, 7))
+
+    def test_a_generated_slot_deleted_by_hand_is_not_made_again(self):
+        session = self.create()
+        slot = session.time_slots.get(start=ist(2, 7))
+        services.time_slot_delete(time_slot=slot, by=self.instructor)
+
+        services.schedules_extend(at=now() + timedelta(hours=1))
+        services.schedules_extend(at=now() + timedelta(days=3))
+
+        starts = self.starts(session)
+        self.assertNotIn(ist(2, 7), starts)
+        self.assertIn(ist(3, 7), starts)
+        self.assertIn(ist(8, 7), starts)
+
+    def test_the_management_command_extends_the_schedules(self):
+        session = self.create()
+        generated = session.time_slots.count()
+        out = StringIO()
+
+        with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=8):
+            call_command("extend_schedules", stdout=out)
+            made = session.time_slots.count() - generated
+            call_command("extend_schedules", stdout=out)
+
+        self.assertEqual(made, 3)
+        self.assertEqual(session.time_slots.count(), generated + 3)
+        self.assertEqual(
+            out.getvalue().splitlines(), ["3 time slot(s) generated.", "0 time slot(s) generated."]
+        )
+
+    def test_the_daily_task_extends_the_schedules(self):
+        session = self.create()
+        generated = session.time_slots.count()
+
+        with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=8):
+            made = tasks.extend_schedules.delay().get()
+
+        self.assertEqual(made, 3)
+        self.assertEqual(session.time_slots.count(), generated + 3)
 
     def test_the_extension_is_logged_per_slot(self):
         session = self.create()
