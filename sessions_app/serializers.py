@@ -92,6 +92,17 @@ class RecurrenceSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MAX_DURATION_MINUTES)
     capacity = serializers.IntegerField(min_value=MIN_CAPACITY, max_value=MAX_CAPACITY)
 
+    def validate(self, attrs):
+        # Under PATCH, DRF skips missing fields in nested objects too; a
+        # schedule is always whole.
+        missing = [name for name in self.fields if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {name: [self.fields[name].error_messages["required"]] for name in missing},
+                code="required",
+            )
+        return attrs
+
 
 def recurrence_of(session: Session, zone) -> dict | None:
     if not session.rrule:
