@@ -70,6 +70,8 @@ def rule_read(text: str, start: datetime) -> dateutil_rrule.rrule:
         body = body[len("RRULE:") :]
     parts: dict[str, str] = {}
     for piece in body.split(";"):
+        if not piece.strip() and parts:
+            continue  # a trailing or doubled ';'
         name, equals, value = piece.partition("=")
         name = name.strip().upper()
         if not equals or not name or not value.strip():
@@ -97,16 +99,21 @@ def rule_read(text: str, start: datetime) -> dateutil_rrule.rrule:
     if "UNTIL" in parts:
         options["until"] = _until(parts["UNTIL"])
     if "BYDAY" in parts:
-        days = parts["BYDAY"].split(",")
+        days = [day.strip() for day in parts["BYDAY"].split(",")]
         if any(day not in DAYS for day in days):
             raise _invalid(_("BYDAY lists days as MO, TU, WE, TH, FR, SA or SU, e.g. MO,WE."))
         options["byweekday"] = [DAYS[day] for day in days]
     return dateutil_rrule.rrule(FREQUENCIES[parts["FREQ"]], **options)
 
 
-def occurrences(rule: dateutil_rrule.rrule) -> Iterator[datetime]:
-    """The rule's occurrences as instants, in order: each wall-clock time
-    read on the studio's clocks."""
+def occurrences(rule: dateutil_rrule.rrule, start: datetime) -> Iterator[datetime]:
+    """The rule's occurrences from `start` as instants, in order: each
+    wall-clock time read on the studio's clocks. (When `start` is the second
+    of a time that happens twice, that second one is the first occurrence.)"""
     zone = timezones.studio_zone()
     for moment in rule:
-        yield timezones.wall_clock(moment, zone)
+        instant = timezones.wall_clock(moment, zone)
+        if instant < start:
+            instant = timezones.wall_clock(moment, zone, second=True)
+        if instant >= start:
+            yield instant

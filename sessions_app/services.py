@@ -248,7 +248,7 @@ def _check_recurrence(recurrence: dict[str, Any], current: datetime) -> Rule:
             errors={"recurrence": {"start": [_("The first start must be in the future.")]}}
         )
     rule = rule_read(recurrence["rrule"], recurrence["start"])
-    if next(occurrences(rule), None) is None:
+    if next(occurrences(rule, recurrence["start"]), None) is None:
         raise ValidationFailedError(
             errors={"recurrence": {"rrule": [_("This rule has no occurrence from its start.")]}}
         )
@@ -256,24 +256,31 @@ def _check_recurrence(recurrence: dict[str, Any], current: datetime) -> Rule:
 
 
 def _occurrence_items(
-    rule: Rule, *, minutes: int, capacity: int, after: datetime | None, until: datetime
+    rule: Rule,
+    *,
+    start: datetime,
+    minutes: int,
+    capacity: int,
+    after: datetime | None,
+    until: datetime,
 ) -> tuple[list[dict[str, Any]], datetime]:
-    """The slots of the rule's occurrences after `after` (all, when None) up
-    to `until`, at most MAX_GENERATED; a new series (`after` None) always
-    gets its first occurrence, however far ahead. Returns them and the
-    moment up to which the rule has been read."""
+    """The slots of the rule's occurrences from `start` after `after` (all,
+    when None) up to `until`, at most MAX_GENERATED; a new series (`after`
+    None) always gets its first occurrence, however far ahead. Returns them
+    and the moment up to which the rule has been read: the end of time once
+    the rule has no more occurrences."""
     items: list[dict[str, Any]] = []
-    for start in occurrences(rule):
-        if after is not None and start <= after:
+    for begins in occurrences(rule, start):
+        if after is not None and begins <= after:
             continue
-        if start > until and (items or after is not None):
+        if begins > until and (items or after is not None):
             return items, max(until, items[-1]["start"]) if items else until
         items.append(
-            {"start": start, "end": start + timedelta(minutes=minutes), "capacity": capacity}
+            {"start": begins, "end": begins + timedelta(minutes=minutes), "capacity": capacity}
         )
         if len(items) >= MAX_GENERATED:
-            return items, start
-    return items, max(until, items[-1]["start"]) if items else until
+            return items, begins
+    return items, timezones.LATEST
 
 
 def _occurrence_clashes(
@@ -491,6 +498,7 @@ def session_create(
             rule = _check_recurrence(recurrence, current)
             generated, until = _occurrence_items(
                 rule,
+                start=recurrence["start"],
                 minutes=recurrence["duration_minutes"],
                 capacity=recurrence["capacity"],
                 after=None,
@@ -675,6 +683,7 @@ def _schedule_replace(
     ]
     generated, until = _occurrence_items(
         rule,
+        start=recurrence["start"],
         minutes=recurrence["duration_minutes"],
         capacity=recurrence["capacity"],
         after=None,
@@ -734,6 +743,7 @@ def _schedule_extend(pk: int, *, at: datetime, by: User | None) -> int:
         rule = rule_read(session.rrule, session.rrule_start)
         items, until = _occurrence_items(
             rule,
+            start=session.rrule_start,
             minutes=session.rrule_minutes,
             capacity=session.rrule_capacity,
             after=session.generated_until or at,

@@ -151,12 +151,12 @@ def render(value: datetime, zone: ZoneInfo) -> str:
     return localize(value, zone).isoformat()
 
 
-def wall_clock(value: datetime, zone: ZoneInfo) -> datetime:
+def wall_clock(value: datetime, zone: ZoneInfo, *, second: bool = False) -> datetime:
     """The instant at which the clocks of `zone` show the naive `value`. A
     time that does not exist that day (a spring-forward gap) moves forward by
     the gap (02:30 becomes 03:30); a time that happens twice (fall back) is
-    the first of the two."""
-    return _in_range(value.replace(tzinfo=zone, fold=0).astimezone(UTC))
+    the first of the two, or with `second` the second."""
+    return _in_range(value.replace(tzinfo=zone, fold=int(second)).astimezone(UTC))
 
 
 def naive_wall_clock(value: datetime, zone: ZoneInfo) -> datetime:

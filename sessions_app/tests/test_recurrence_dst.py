@@ -199,6 +199,17 @@ class NewYorkTests(RecurringScheduleTestCase):
         self.assertEqual(session.rrule_start, start)
         self.assertEqual(session.rrule_start.astimezone(NEW_YORK).utcoffset(), EDT)
 
+    def test_a_start_at_the_second_of_two_equal_times_is_not_preceded_by_the_first(self):
+        # 01:30 EST on 7 November 2027, the second 01:30 of that night.
+        second = datetime(2027, 11, 7, 1, 30, tzinfo=timezone(EST))
+
+        session = self.create("FREQ=DAILY;COUNT=2", second, today=utc(2027, 11, 1, 12))
+
+        starts = self.starts(session)
+        self.assertEqual(starts[0], second)
+        self.assertGreaterEqual(min(starts), second)
+        self.assertEqual(self.on(NEW_YORK, starts)[1], ("2027-11-08", "01:30", EST))
+
 
 @override_settings(STUDIO_SCHEDULE_HORIZON_DAYS=366)
 class KolkataTests(RecurringScheduleTestCase):

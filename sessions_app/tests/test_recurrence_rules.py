@@ -20,11 +20,11 @@ def at_ist(year: int, month: int, day: int, hour: int = 7, minute: int = 0) -> d
 
 def first(text: str, start: datetime = TUESDAY, count: int = 1) -> list[datetime]:
     """The first `count` occurrences of rule `text` from `start`."""
-    return list(islice(occurrences(rule_read(text, start)), count))
+    return list(islice(occurrences(rule_read(text, start), start), count))
 
 
 def every(text: str, start: datetime = TUESDAY) -> list[datetime]:
-    return list(occurrences(rule_read(text, start)))
+    return list(occurrences(rule_read(text, start), start))
 
 
 class RulesTakenTests(SimpleTestCase):
@@ -163,9 +163,16 @@ class RulesRefusedTests(SimpleTestCase):
                 self.assert_refused(text)
 
     def test_junk_text_is_refused(self):
-        for text in ["", " ", "junk", "RRULE:", "FREQ", "FREQ=", "=DAILY", "FREQ=DAILY;;COUNT=1"]:
+        for text in ["", " ", "junk", "RRULE:", "FREQ", "FREQ=", "=DAILY", ";FREQ=DAILY"]:
             with self.subTest(text=text):
                 self.assert_refused(text)
+
+    def test_a_trailing_or_doubled_separator_and_spaced_days_are_read(self):
+        expected = every("FREQ=WEEKLY;BYDAY=MO,WE;COUNT=3")
+        self.assertEqual(expected, [at_ist(2027, 1, 6), at_ist(2027, 1, 11), at_ist(2027, 1, 13)])
+        for text in ["FREQ=WEEKLY;BYDAY=MO,WE;COUNT=3;", "FREQ=WEEKLY;;BYDAY=MO, WE;COUNT=3"]:
+            with self.subTest(text=text):
+                self.assertEqual(every(text), expected)
 
     def test_a_part_given_twice_is_refused(self):
         for text in [

@@ -14,6 +14,7 @@ from bookings.tests.factories import BookingFactory, add_slot, make_slot, move_t
 from sessions_app import services, tasks
 from sessions_app.models import Session, TimeSlot
 from sessions_app.services import MAX_GENERATED
+from studio import timezones
 from studio.errors import ValidationFailedError
 from studio.models import ActionLogEntry
 from studio.testing import IST, db_state, ist
@@ -281,6 +282,18 @@ class ExtendTests(RecurrenceServiceTestCase):
 
         self.assertEqual(made, 0)
         self.assertEqual(self.starts(session), [ist(day, 7) for day in range(1, 9)])
+
+    def test_a_finished_series_is_not_read_again(self):
+        session = self.create(recurrence("FREQ=DAILY;COUNT=3"))
+        session.refresh_from_db()
+        self.assertEqual(len(self.starts(session)), 3)
+        self.assertEqual(session.generated_until, timezones.LATEST)
+
+        # One query: the sessions whose rule is still to be read; none is.
+        with self.assertNumQueries(1):
+            made = services.schedules_extend(at=now() + timedelta(days=300))
+
+        self.assertEqual(made, 0)
 
     def test_until_ends_the_series_across_extensions(self):
         until = f"{ist(12, 7).astimezone(IST):%Y%m%dT%H%M%S}"
