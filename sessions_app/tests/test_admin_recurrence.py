@@ -12,8 +12,10 @@ from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from studio.models import ActionLogEntry
 from studio.testing import (
+    SESSIONS,
     SESSIONS_URL,
     admin_inputs,
+    api_client,
     db_state,
     existing_rows,
     ist,
@@ -190,4 +192,46 @@ class AdminRecurrenceTests(TestCase):
 
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "FREQ must be DAILY or WEEKLY.")
+        self.assertEqual(db_state(), state)
+
+    def test_an_overlapping_occurrence_is_refused_in_the_api_s_words(self):
+        other = services.session_create(
+            instructor=self.instructor,
+            title="Evening Yoga",
+            category="yoga",
+            time_slots=[
+                {"start": self.start, "end": self.start + timedelta(hours=1), "capacity": 8}
+            ],
+            by=self.instructor,
+        )
+        slot = other.time_slots.get()
+        state = db_state()
+        body = {
+            "title": "Daily Spin",
+            "category": "spin",
+            "recurrence": {
+                "rrule": "FREQ=DAILY;COUNT=3",
+                "start": self.start.isoformat(),
+                "duration_minutes": 30,
+                "capacity": 8,
+            },
+        }
+
+        answer = api_client(self.instructor).post(SESSIONS, body, format="json")
+        page = self.admin.post(
+            f"{SESSIONS_URL}add/",
+            {
+                **session_form(instructor=self.instructor, rows=[], title="Daily Spin"),
+                **schedule_inputs("FREQ=DAILY;COUNT=3", self.start, 30, 8),
+            },
+        )
+
+        words = (
+            f"The occurrence at {self.start:%Y-%m-%dT%H:%M} overlaps your time slot "
+            f"{slot.pk} of Evening Yoga."
+        )
+        self.assertEqual(answer.status_code, 400)
+        self.assertEqual(answer.json()["errors"], {"recurrence": [words]})
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, words)
         self.assertEqual(db_state(), state)
