@@ -128,13 +128,16 @@ class CalendarFileView(APIView):
             # Kept by a cache, but checked with the server before each use.
             "Cache-Control": self.cache_control,
         }
+        # Django's evaluation of the preconditions (RFC 9110 section 13.2.2):
+        # it answers 304 or 412, or hands back the headers-only answer given.
+        headers_only = HttpResponse(headers=headers)
         answer = get_conditional_response(
             self.request._request,
             etag=feed.etag,
             last_modified=int(feed.modified.timestamp()),
-            response=HttpResponse(headers=headers),
+            response=headers_only,
         )
-        if answer is not None:
+        if answer is not None and answer is not headers_only:
             if answer.status_code == 412:
                 raise PreconditionFailedError()
             return answer

@@ -78,9 +78,7 @@ class CalendarFeedRotateTests(TestCase):
 
         self.assertEqual(rotated.pk, feed.pk)
         self.assertNotEqual(new, old)
-        self.assertEqual(
-            CalendarFeed.objects.get(pk=feed.pk).token_hash, services.secret_hash(new)
-        )
+        self.assertEqual(CalendarFeed.objects.get(pk=feed.pk).token_hash, services.secret_hash(new))
         self.assertEqual(services.calendar_feed_get(user=user, by=user)[1], new)
 
     def test_rotating_is_logged_with_its_actor(self):
