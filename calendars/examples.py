@@ -1,5 +1,9 @@
 """Examples that Swagger UI shows for the calendar endpoints."""
 
+from datetime import datetime, timedelta
+
+from calendars.renderers import calendar_bytes
+from calendars.selectors import Feed, FeedEvent
 from studio.errors import NotFoundError
 from studio.examples import NOT_AUTHENTICATED, problem_example, response_example
 
@@ -14,58 +18,70 @@ CALENDAR_URL_POST = [
     NOT_AUTHENTICATED,
 ]
 
-# What a client's feed looks like (folded and with CRLF line ends on the wire).
-CLIENT_FEED = """BEGIN:VCALENDAR
-PRODID:-//Studio//Calendar feeds//EN
-VERSION:2.0
-CALSCALE:GREGORIAN
-NAME:Studio: my classes
-X-WR-CALNAME:Studio: my classes
-REFRESH-INTERVAL;VALUE=DURATION:PT1H
-X-PUBLISHED-TTL:PT1H
-BEGIN:VEVENT
-SUMMARY:Evening Yoga
-DTSTART:20310110T133000Z
-DTEND:20310110T143000Z
-DTSTAMP:20310102T130000Z
-UID:booking-21@studio
-SEQUENCE:3
-STATUS:CONFIRMED
-DESCRIPTION:With Priya Shah.\\n\\nSlow flow for every level.
-END:VEVENT
-BEGIN:VEVENT
-SUMMARY:Spin Express
-DTSTART:20310111T013000Z
-DTEND:20310111T021500Z
-DTSTAMP:20310104T091500Z
-UID:booking-24@studio
-SEQUENCE:5
-STATUS:CANCELLED
-DESCRIPTION:With Arjun Rao.
-END:VEVENT
-END:VCALENDAR
-"""
 
-SESSION_FEED = """BEGIN:VCALENDAR
-PRODID:-//Studio//Calendar feeds//EN
-VERSION:2.0
-CALSCALE:GREGORIAN
-NAME:Studio: Evening Yoga
-X-WR-CALNAME:Studio: Evening Yoga
-REFRESH-INTERVAL;VALUE=DURATION:PT1H
-X-PUBLISHED-TTL:PT1H
-BEGIN:VEVENT
-SUMMARY:Evening Yoga
-DTSTART:20310110T133000Z
-DTEND:20310110T143000Z
-DTSTAMP:20301220T034500Z
-UID:slot-7@studio
-SEQUENCE:2
-STATUS:CONFIRMED
-DESCRIPTION:With Priya Shah.\\n\\nSlow flow for every level.
-END:VEVENT
-END:VCALENDAR
-"""
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _event(uid: str, start: str, minutes: int, **fields) -> FeedEvent:
+    return FeedEvent(
+        uid=uid,
+        start=_at(start),
+        end=_at(start) + timedelta(minutes=minutes),
+        **fields,
+    )
+
+
+YOGA = "With Priya Shah.\n\nSlow flow for every level."
+
+# The files as the feeds write them (with CRLF line ends on the wire).
+CLIENT_FEED = calendar_bytes(
+    Feed(
+        name="Studio: my classes",
+        events=(
+            _event(
+                "booking-21@studio",
+                "2031-01-10T19:00:00+05:30",
+                60,
+                summary="Evening Yoga",
+                description=YOGA,
+                status="CONFIRMED",
+                sequence=3,
+                stamp=_at("2031-01-02T18:30:00+05:30"),
+            ),
+            _event(
+                "booking-24@studio",
+                "2031-01-11T07:00:00+05:30",
+                45,
+                summary="Spin Express",
+                description="With Arjun Rao.",
+                status="CANCELLED",
+                sequence=5,
+                stamp=_at("2031-01-04T14:45:00+05:30"),
+            ),
+        ),
+        modified=_at("2031-01-04T14:45:00+05:30"),
+    )
+).decode()
+
+SESSION_FEED = calendar_bytes(
+    Feed(
+        name="Studio: Evening Yoga",
+        events=(
+            _event(
+                "slot-7@studio",
+                "2031-01-10T19:00:00+05:30",
+                60,
+                summary="Evening Yoga",
+                description=YOGA,
+                status="CONFIRMED",
+                sequence=2,
+                stamp=_at("2030-12-20T09:15:00+05:30"),
+            ),
+        ),
+        modified=_at("2030-12-20T09:15:00+05:30"),
+    )
+).decode()
 
 UNKNOWN_FEED = problem_example("Unknown or replaced address", NotFoundError())
 UNKNOWN_SESSION = problem_example("No such session", NotFoundError())

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 from rest_framework.renderers import BaseRenderer
 
 from calendars.selectors import Feed
@@ -40,7 +40,7 @@ def calendar_bytes(feed: Feed) -> bytes:
     calendar.add("name", feed.name)
     calendar.add("x-wr-calname", feed.name)
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", REFRESH_INTERVAL)
+    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
     for item in feed.events:
         event = Event()
         event.add("uid", item.uid)

@@ -93,6 +93,47 @@ class _Log:
         return self.rows.get(pk, (0, None))[1]
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """The columns of a slot that its event shows, read with values()."""
+
+    id: int
+    start: datetime
+    end: datetime
+    is_cancelled: bool
+    cancelled_at: datetime | None
+    session_id: int
+    title: str
+    description: str
+    session_updated_at: datetime
+    instructor_id: int
+    instructor_name: str
+
+
+# _Slot's field -> its column, from a time slot.
+_SLOT_COLUMNS = {
+    "id": "id",
+    "start": "start",
+    "end": "end",
+    "is_cancelled": "is_cancelled",
+    "cancelled_at": "cancelled_at",
+    "session_id": "session_id",
+    "title": "session__title",
+    "description": "session__description",
+    "session_updated_at": "session__updated_at",
+    "instructor_id": "session__instructor_id",
+    "instructor_name": "session__instructor__name",
+}
+
+
+def _slot_columns(prefix: str = "") -> list[str]:
+    return [prefix + column for column in _SLOT_COLUMNS.values()]
+
+
+def _slot(row: dict, prefix: str = "") -> _Slot:
+    return _Slot(**{field: row[prefix + column] for field, column in _SLOT_COLUMNS.items()})
+
+
 class _SlotLogs:
     """The logs a slot's event is made of: the slot's, its session's and its
     instructor's renames (the DESCRIPTION names the instructor)."""
@@ -107,40 +148,42 @@ class _SlotLogs:
             data__has_key="name",
         )
 
-    def sequence(self, slot: TimeSlot) -> int:
+    def sequence(self, slot: _Slot) -> int:
         return (
-            self.slots.count(slot.pk)
+            self.slots.count(slot.id)
             + self.sessions.count(slot.session_id)
-            + self.renames.count(slot.session.instructor_id)
+            + self.renames.count(slot.instructor_id)
         )
 
-    def stamps(self, slot: TimeSlot) -> list[datetime | None]:
+    def stamps(self, slot: _Slot) -> list[datetime | None]:
         return [
-            self.slots.last(slot.pk),
+            self.slots.last(slot.id),
             self.sessions.last(slot.session_id),
-            self.renames.last(slot.session.instructor_id),
-            slot.session.updated_at,
+            self.renames.last(slot.instructor_id),
+            slot.session_updated_at,
             slot.cancelled_at,
         ]
 
 
-def _description(session: Session) -> str:
-    text = f"With {session.instructor.name}."
-    if session.description:
-        text += f"\n\n{session.description}"
+def _description(slot: _Slot) -> str:
+    text = f"With {slot.instructor_name}."
+    if slot.description:
+        text += f"\n\n{slot.description}"
     return text
 
 
-def _slot_event(slot: TimeSlot, logs: _SlotLogs) -> FeedEvent:
+def _event(
+    slot: _Slot, *, uid: str, confirmed: bool, sequence: int, stamps: list[datetime | None]
+) -> FeedEvent:
     return FeedEvent(
-        uid=slot_uid(slot.pk),
+        uid=uid,
         start=slot.start,
         end=slot.end,
-        summary=slot.session.title,
-        description=_description(slot.session),
-        status=CANCELLED if slot.is_cancelled else CONFIRMED,
-        sequence=logs.sequence(slot),
-        stamp=max(stamp for stamp in logs.stamps(slot) if stamp is not None),
+        summary=slot.title,
+        description=_description(slot),
+        status=CONFIRMED if confirmed else CANCELLED,
+        sequence=sequence,
+        stamp=max(stamp for stamp in stamps if stamp is not None),
     )
 
 
@@ -150,9 +193,21 @@ def _feed(name: str, events: Iterable[FeedEvent], since: datetime) -> Feed:
 
 
 def _slot_events(slots: QuerySet) -> list[FeedEvent]:
-    slots = slots.select_related("session__instructor").order_by("start", "pk")
     logs = _SlotLogs(slots)
-    return [_slot_event(slot, logs) for slot in slots]
+    rows = slots.order_by("start", "pk").values(*_slot_columns())
+    events = []
+    for row in rows:
+        slot = _slot(row)
+        events.append(
+            _event(
+                slot,
+                uid=slot_uid(slot.id),
+                confirmed=not slot.is_cancelled,
+                sequence=logs.sequence(slot),
+                stamps=logs.stamps(slot),
+            )
+        )
+    return events
 
 
 def instructor_events(user: User) -> list[FeedEvent]:
@@ -167,38 +222,33 @@ def client_events(user: User) -> list[FeedEvent]:
     """The client's bookings on slots that start FEED_WINDOW ago or later:
     the confirmed ones, and as CANCELLED the ones cancelled after holding a
     seat (a booking that only waited, or expired, never showed)."""
-    bookings = (
-        Booking.objects.filter(client=user, time_slot__start__gte=now() - FEED_WINDOW)
-        .filter(
-            Q(status=BookingStatus.CONFIRMED)
-            | Q(status=BookingStatus.CANCELLED, confirmed_at__isnull=False)
-        )
-        .select_related("time_slot__session__instructor")
-        .order_by("time_slot__start", "pk")
+    bookings = Booking.objects.filter(
+        client=user, time_slot__start__gte=now() - FEED_WINDOW
+    ).filter(
+        Q(status=BookingStatus.CONFIRMED)
+        | Q(status=BookingStatus.CANCELLED, confirmed_at__isnull=False)
     )
-    slots = TimeSlot.objects.filter(pk__in=bookings.values("time_slot_id"))
-    logs = _SlotLogs(slots)
+    logs = _SlotLogs(TimeSlot.objects.filter(pk__in=bookings.values("time_slot_id")))
     booking_logs = _Log(Booking, bookings.values("pk"))
+    rows = bookings.order_by("time_slot__start", "pk").values(
+        "pk", "status", "created_at", "cancelled_at", *_slot_columns("time_slot__")
+    )
     events = []
-    for booking in bookings:
-        slot = booking.time_slot
-        confirmed = booking.status == BookingStatus.CONFIRMED and not slot.is_cancelled
-        stamps = [
-            *logs.stamps(slot),
-            booking_logs.last(booking.pk),
-            booking.created_at,
-            booking.cancelled_at,
-        ]
+    for row in rows:
+        slot = _slot(row, "time_slot__")
+        booking_id = row["pk"]
         events.append(
-            FeedEvent(
-                uid=booking_uid(booking.pk),
-                start=slot.start,
-                end=slot.end,
-                summary=slot.session.title,
-                description=_description(slot.session),
-                status=CONFIRMED if confirmed else CANCELLED,
-                sequence=logs.sequence(slot) + booking_logs.count(booking.pk),
-                stamp=max(stamp for stamp in stamps if stamp is not None),
+            _event(
+                slot,
+                uid=booking_uid(booking_id),
+                confirmed=row["status"] == BookingStatus.CONFIRMED and not slot.is_cancelled,
+                sequence=logs.sequence(slot) + booking_logs.count(booking_id),
+                stamps=[
+                    *logs.stamps(slot),
+                    booking_logs.last(booking_id),
+                    row["created_at"],
+                    row["cancelled_at"],
+                ],
             )
         )
     return events

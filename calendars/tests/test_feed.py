@@ -122,11 +122,13 @@ class ClientFeedTests(FeedTestCase):
 
         self.assertEqual(self.events(self.client_user), {})
 
-    def test_the_calendar_has_a_name(self):
+    def test_the_calendar_has_a_name_and_asks_to_be_fetched_hourly(self):
         response = self.client.get(feed_path(self.client_user))
 
         calendar = Calendar.from_ical(response.content)
         self.assertEqual(str(calendar["X-WR-CALNAME"]), "Studio: my classes")
+        self.assertEqual(calendar["X-PUBLISHED-TTL"].to_ical(), b"PT1H")
+        self.assertEqual(calendar.decoded("REFRESH-INTERVAL"), timedelta(hours=1))
         self.assertEqual(str(calendar["VERSION"]), "2.0")
         self.assertIn("PRODID", calendar)
 
