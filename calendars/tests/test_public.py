@@ -7,7 +7,7 @@ from icalendar import Calendar
 from rest_framework.test import APITestCase
 
 from bookings.tests.factories import add_slot, make_slot, move_to_past
-from calendars.tests.factories import session_calendar_path
+from calendars.tests.factories import feed_path, session_calendar_path
 from studio.testing import (
     assert_problem,
     book,
@@ -61,9 +61,13 @@ class SessionCalendarTests(APITestCase):
         self.assertEqual(len(calendar_events(self, self.client.get(self.path))), 2)
 
     def test_the_events_are_the_ones_of_the_instructors_feed(self):
-        event = calendar_events(self, self.client.get(self.path))[f"slot-{self.first.pk}@studio"]
+        uid = f"slot-{self.first.pk}@studio"
+        public = calendar_events(self, self.client.get(self.path))[uid]
 
-        self.assertIn(self.session.instructor.name, str(event["DESCRIPTION"]))
+        own = calendar_events(self, self.client.get(feed_path(self.session.instructor)))[uid]
+
+        self.assertEqual(public.to_ical(), own.to_ical())
+        self.assertIn(self.session.instructor.name, str(public["DESCRIPTION"]))
 
     def test_the_calendar_is_named_after_the_session(self):
         calendar = Calendar.from_ical(self.client.get(self.path).content)
