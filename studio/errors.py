@@ -131,6 +131,15 @@ class NotAcceptableError(StudioError):
     message = _("Could not satisfy the request Accept header.")
 
 
+class PreconditionFailedError(StudioError):
+    """A conditional request (`If-Match`, `If-Unmodified-Since`) whose
+    condition does not hold."""
+
+    status = 412
+    code = "precondition_failed"
+    message = _("A precondition of the request does not hold.")
+
+
 class ConflictError(StudioError):
     status = 409
     code = "conflict"

@@ -66,7 +66,10 @@ class StudioAutoSchema(AutoSchema):
             codes.append("429")
         for code in codes:
             if code not in responses:
-                responses[code] = self._get_response_for_code(ProblemSerializer, code)
+                # Problems are JSON whatever the operation answers on success.
+                responses[code] = self._get_response_for_code(
+                    ProblemSerializer, code, media_types=["application/json"]
+                )
         fallbacks = {
             **PROBLEM_EXAMPLES,
             "409": CONFLICT_EXAMPLES.get(self.method, CONFLICT_EXAMPLES["other"]),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "bookings",
     "notifications",
+    "calendars",
 ]
 
 MIDDLEWARE = [

@@ -146,6 +146,11 @@ def localize(value: datetime, zone: ZoneInfo) -> datetime:
     return value.astimezone(zone)
 
 
+def in_utc(value: datetime) -> datetime:
+    """The instant `value` in UTC, as calendar files (RFC 5545) write it."""
+    return value.astimezone(UTC)
+
+
 def render(value: datetime, zone: ZoneInfo) -> str:
     """ISO 8601 with the offset `zone` has at that instant."""
     return localize(value, zone).isoformat()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("sessions_app.urls")),
     path("api/", include("bookings.urls")),
     path("api/", include("notifications.urls")),
+    path("api/", include("calendars.urls")),
     re_path(r"^api/(?P<path>.*)$", views.api_not_found),
 ]
 

@@ -278,6 +278,7 @@ EXTRA_CODES = {
     "bad_request": 400,
     "not_acceptable": 406,
     "conflict": 409,
+    "precondition_failed": 412,
     "request_too_large": 413,
     "uri_too_long": 414,
     "unsupported_media_type": 415,

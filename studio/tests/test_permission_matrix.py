@@ -9,10 +9,11 @@ who does not own SESSION; "owner", the instructor who owns SESSION; "staff", a
 superuser as `createsuperuser` makes one (role client, the model's default),
 who has no more rights on the API than any client.
 
-Path parameters name the owner's SESSION (session routes) or the client's
-BOOKING (booking routes); a slot route names SLOT of SESSION, or for attendance
-PRESENT, a slot of another session of the owner that starts in ten minutes and
-holds a confirmed booking. The bodies sent (see `body`) are valid, so a cell
+Path parameters name the owner's SESSION (session routes), the client's
+BOOKING (booking routes) or the secret of the client's calendar feed (the
+feed route); a slot route names SLOT of SESSION, or for attendance PRESENT, a
+slot of another session of the owner that starts in ten minutes and holds a
+confirmed booking. The bodies sent (see `body`) are valid, so a cell
 that passes the permission checks reaches the success status in the table.
 Every cell runs in a transaction that is rolled back, so cells do not see each
 other.
@@ -39,6 +40,8 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
 from bookings.models import Booking
 from bookings.tests.factories import add_slot, make_slot
+from calendars import services as calendar_services
+from calendars.models import CalendarFeed
 from notifications.models import Notification
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
@@ -209,6 +212,22 @@ MATRIX: dict[str, dict[str, tuple[int, ...]]] = {
         "OPTIONS":              (401,  200,   200,          200,        200,   200),
         OTHER:                  (401,  405,   405,          405,        405,   405),
     },
+    # Calendar feeds (API.md section 10): each signed-in user's own feed address;
+    # the feeds need no sign-in (the client's feed address is its secret).
+    "calendar-url": {
+        "GET":                  (401,  200,   200,          200,        200,   200),
+        "POST":                 (401,  200,   200,          200,        200,   200),
+        "OPTIONS":              (401,  200,   200,          200,        200,   200),
+        OTHER:                  (401,  405,   405,          405,        405,   405),
+    },
+    "calendar-feed": {
+        "GET":                  each(200),
+        OTHER:                  each(405),
+    },
+    "public-session-calendar": {
+        "GET":                  each(200),
+        OTHER:                  each(405),
+    },
 }
 # fmt: on
 
@@ -254,6 +273,7 @@ def db_state() -> tuple:
         ),
         BlacklistedToken.objects.count(),  # revoked refresh tokens
         Notification.objects.count(),  # mail to send
+        list(CalendarFeed.objects.order_by("pk").values_list("pk", "user_id", "token_hash")),
     )
 
 
@@ -334,6 +354,10 @@ class PermissionMatrixTests(APITestCase):
         # confirmed booking of the other client.
         cls.present = make_slot(instructor=cls.owner, start=now() + timedelta(minutes=10))
         cls.present_booking = book(cls.present, cls.users["other client"])
+        # The client's calendar feed, whose secret the feed route names.
+        _feed, cls.feed_secret = calendar_services.calendar_feed_get(
+            user=cls.users["client"], by=None
+        )
         cls.tokens = {
             who: account_services.tokens_for(user)["access"]
             for who, user in cls.users.items()
@@ -353,6 +377,8 @@ class PermissionMatrixTests(APITestCase):
         objects = {"booking": self.booking.pk, "session": self.session.pk}
         kind = "booking" if route.key.startswith("booking") else "session"
         kwargs = {"pk": objects[kind]}
+        if "secret" in route.params:
+            kwargs = {"secret": self.feed_secret}
         if "slot_id" in route.params:
             slot = self.present if route.key == "session-time-slot-attendance" else self.slot
             kwargs = {"pk": slot.session_id, "slot_id": slot.pk}

@@ -31,6 +31,8 @@ DOCUMENTED = {
     ("/api/bookings/{id}/", "delete"): "200",
     ("/api/sessions/{id}/time-slots/{slot_id}/cancel/", "post"): "200",
     ("/api/sessions/{id}/time-slots/{slot_id}/attendance/", "post"): "200",
+    ("/api/calendar/", "get"): "200",
+    ("/api/calendar/", "post"): "200",
 }
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import SimpleTestCase
 
 DOC = Path(settings.BASE_DIR) / "docs" / "SECURITY.md"
-LABEL = re.compile(r"`((?:accounts|bookings|sessions_app|studio)\.tests\.[\w.]+)`")
+LABEL = re.compile(r"`((?:accounts|bookings|sessions_app|studio|calendars)\.tests\.[\w.]+)`")
 
 
 def resolve(label: str) -> object:
