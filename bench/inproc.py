@@ -430,7 +430,7 @@ def queries(args) -> None:
     no one waiting, cancelling with 1 and with 10 waiting (one promoted), and
     an Idempotency-Key's first request and its replay. A first, unrecorded
     pass does what a server does once in its life (the content types' cache
-    of each worker, the timetable revision's row), so the counts are those of
+    of each worker), so the counts are those of
     a warm worker. Every statement sent through Django counts, BEGIN, COMMIT,
     ROLLBACK and savepoints included."""
     ours = User.objects.filter(email__startswith="bench-queries-", email__endswith=f"@{DOMAIN}")

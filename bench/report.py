@@ -30,12 +30,12 @@ BUSY_WARNING = 0.15  # CPU share of other work around a run above which it is fl
 # count). Set at the counts measured when chosen, the same on SQLite and
 # PostgreSQL, so one query more shows as missed.
 QUERY_BUDGETS = {
-    "book": 11,
-    "waitlist_join": 12,
-    "cancel": 18,
-    "cancel_promote_1": 25,
-    "cancel_promote_10": 25,
-    "book_idempotent": 17,
+    "book": 10,
+    "waitlist_join": 11,
+    "cancel": 17,
+    "cancel_promote_1": 24,
+    "cancel_promote_10": 24,
+    "book_idempotent": 16,
     "book_replay": 5,
 }
 QUERY_LABELS = {
@@ -668,7 +668,7 @@ def queries_section(results: list[dict]) -> str:
         "Django's test client, on slots and clients of its own in the run's database, "
         "and every statement sent counts, BEGIN, COMMIT, ROLLBACK and savepoints included. "
         "A first, unrecorded pass does what happens once, not per request (a worker "
-        "caches the content types; the timetable revision's row is made), so these are "
+        "caches the content types), so these are "
         "a warm worker's counts. Each "
         "answer is checked: the seat, the place in the waitlist, the oldest waiter "
         "promoted, the first answer replayed with `Idempotent-Replayed: true`. The budgets "

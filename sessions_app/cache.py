@@ -1,57 +1,69 @@
 """The public timetable's answers, cached through Django's cache framework.
 
-An answer is cached under the timetable revision, the path, the query as the
+An answer is cached under the timetable's version, the path, the query as the
 view reads it (validated, in a fixed order) and the viewing zone; a request
 with parameters the view does not read is answered uncached, so junk query
 strings cannot fill the cache. Every write the public can see calls
 `timetable_changed()` (or sends `studio.signals.timetable_changed`), which
-moves the revision on in the write's own transaction, so no worker serves
-the old answer once the write has committed. An answer also lapses when the
-earliest upcoming slot starts, since the timetable then changes by time alone.
+moves the version on as soon as the write commits (`transaction.on_commit`),
+before the writing request answers; so once a write has committed and its
+answer has gone out, no worker serves an answer from before it. An answer also
+lapses when the earliest upcoming slot starts, since the timetable then
+changes by time alone.
+
+The version lives in the cache, so no row is updated by every write (writes
+to different slots never queue on one another). Answers are therefore cached
+only where every worker shares the cache, with Redis (`REDIS_URL`); with a
+cache of each worker's own, the timetable is answered fresh every time.
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.timezone import now
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from sessions_app.models import TimeSlot, TimetableRevision
+from sessions_app.models import TimeSlot
 from studio import timezones
 
 KEY_PREFIX = "timetable"
+VERSION_KEY = f"{KEY_PREFIX}:version"
 
 
-def timetable_revision() -> int:
-    return TimetableRevision.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+def _new_version() -> int:
+    """A version no earlier one has been: the key, once lost from the
+    cache, starts again above every version counted up before."""
+    return time.time_ns()
+
+
+def timetable_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, _new_version(), timeout=None)
+        version = cache.get(VERSION_KEY, 0)
+    return version
 
 
 def _bump() -> None:
-    if not TimetableRevision.objects.filter(pk=1).update(number=F("number") + 1):
-        try:
-            with transaction.atomic():
-                TimetableRevision.objects.create(pk=1, number=1)
-        except IntegrityError:  # another worker made it meanwhile
-            TimetableRevision.objects.filter(pk=1).update(number=F("number") + 1)
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not in the cache (never set, evicted or cleared)
+        cache.set(VERSION_KEY, _new_version(), timeout=None)
 
 
 def timetable_changed() -> None:
-    """Call at the end of any write that the public timetable shows.
-
-    The revision moves in the same transaction, so it commits with the write
-    or not at all. Its row stays locked until then: call this last, after
-    every other lock the transaction takes, so no two writers can deadlock on it.
-    """
-    _bump()
+    """Call in any write that the public timetable shows: the version moves
+    once the write commits, and not at all if it rolls back."""
+    transaction.on_commit(_bump)
 
 
 def timetable_changed_elsewhere(sender, **kwargs) -> None:
@@ -94,16 +106,16 @@ def _query_key(request, view) -> str | None:
 def cached_response(view, request, build: Callable[[], Response]) -> HttpResponseBase:
     """The cached answer to this request of `view`, or `build()`'s, kept for the next.
 
-    The answer is kept rendered, so a cached read costs a cache lookup and the
-    revision query, not a serialization."""
-    if settings.STUDIO_TIMETABLE_CACHE_SECONDS <= 0:
+    The answer is kept rendered, so a cached read costs two cache lookups
+    (the version and the answer), no query and no serialization."""
+    if settings.STUDIO_TIMETABLE_CACHE_SECONDS <= 0 or not settings.STUDIO_TIMETABLE_CACHE_SHARED:
         return build()
     query = _query_key(request, view)
     if query is None:
         return build()
     identity = f"{request.path}?{query}|{timezones.viewing_zone(request).key}"
     digest = hashlib.sha256(identity.encode()).hexdigest()
-    key = f"{KEY_PREFIX}:{timetable_revision()}:{digest}"
+    key = f"{KEY_PREFIX}:{timetable_version()}:{digest}"
     content = cache.get(key)
     if content is None:
         content = JSONRenderer().render(build().data)

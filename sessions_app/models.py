@@ -183,20 +183,3 @@ class TimeSlot(models.Model):
         if self.is_full:
             return SlotStatus.FULL
         return SlotStatus.OPEN
-
-
-class TimetableRevision(models.Model):
-    """A counter that goes up after every write the public timetable shows.
-
-    Cached timetable answers are keyed by it, so every worker sees a change in
-    its very next read. It lives in the database, which all workers share
-    whatever the cache backend.
-    """
-
-    number = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("timetable revision")
-
-    def __str__(self) -> str:
-        return str(self.number)

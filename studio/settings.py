@@ -302,6 +302,9 @@ STUDIO_AUTH_THROTTLE = env_str("STUDIO_AUTH_THROTTLE", "20/min")
 # How long a public timetable answer may be cached; every write that changes
 # the timetable makes the cached answers stale at once.
 STUDIO_TIMETABLE_CACHE_SECONDS = env_int("STUDIO_TIMETABLE_CACHE_SECONDS", 300)
+# Answers are cached only in a cache every worker shares (Redis), where the
+# timetable's version lives; without one, every read is answered fresh.
+STUDIO_TIMETABLE_CACHE_SHARED = bool(REDIS_URL)
 # The booking lifecycle (API.md section 7): how many may wait for a full
 # slot, how long before the start a booking may be cancelled without being
 # late (fixed on each booking when it is made), and whether anyone may

@@ -2,7 +2,7 @@
 
 `accounts` sits below the timetable and never imports it; when it changes
 something the public timetable shows (an instructor's name), it sends
-`timetable_changed`, and `sessions_app` moves the timetable's cache revision.
+`timetable_changed`, and `sessions_app` moves the timetable's cache version.
 Send it inside the write's transaction, after the write's row locks.
 
 The booking and account services tell the notifications app, which sits above

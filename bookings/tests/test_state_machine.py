@@ -38,7 +38,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.models import User
 from accounts.tests.factories import PASSWORD
 from bookings.models import Booking, BookingStatus
-from sessions_app.models import Session, TimeSlot, TimetableRevision
+from sessions_app.cache import timetable_version
+from sessions_app.models import Session, TimeSlot
 
 SLOT_STEP = timedelta(minutes=30)
 GRID = 12  # slot starts: twelve half hours
@@ -73,7 +74,7 @@ def db_snapshot() -> dict:
         "sessions": list(Session.objects.order_by("pk").values_list()),
         "slots": list(TimeSlot.objects.order_by("pk").values_list()),
         "bookings": list(Booking.objects.order_by("pk").values_list()),
-        "revision": list(TimetableRevision.objects.values_list("number", flat=True)),
+        "timetable version": timetable_version(),
     }
 
 

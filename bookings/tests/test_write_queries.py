@@ -7,37 +7,33 @@ each write's transaction is a savepoint: SAVEPOINT and RELEASE SAVEPOINT take
 the places of BEGIN and COMMIT, so the numbers are the same."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
-from sessions_app.cache import timetable_changed
 from studio.testing import BookingApiTestCase, book, booking_cancel_url
 
 # The user, BEGIN, the client's and the slot's locks, the client's holding
 # bookings, the booking, the seat, the action log, the confirmation's outbox
-# row, the timetable revision, COMMIT.
-BOOK_QUERIES = 11
+# row, COMMIT.
+BOOK_QUERIES = 10
 # The user, the booking; BEGIN, the client's overlapping waits, the waiting
 # clients, the locks of users and slots, the overlapping waits again, the
 # booking's status, the booking, the seat, the action log, the client (to
 # address the mail) and the cancellation's outbox row; the waiters, their
 # overlapping bookings, the promotion, the seats, its action log, the
-# promoted client and the confirmation's outbox row; the timetable revision,
-# COMMIT; the booking read again and as answered.
-CANCEL_PROMOTING_QUERIES = 25
+# promoted client and the confirmation's outbox row; COMMIT; the booking read
+# again and as answered.
+CANCEL_PROMOTING_QUERIES = 24
 
 
 class BookingWriteQueryCountTests(BookingApiTestCase):
     def setUp(self):
         super().setUp()
-        # Made once in a server's life, not per write: the timetable
-        # revision's row and the cache of content types the action log uses.
-        with transaction.atomic():
-            timetable_changed()
+        # Made once in a server's life, not per write: the cache of content
+        # types the action log uses.
         ContentType.objects.get_for_model(Booking)
 
     def test_booking_a_seat(self):

@@ -6,6 +6,7 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import transaction
 from django.test import TransactionTestCase, override_settings
 from django.utils.timezone import localtime, now
 from rest_framework.test import APIClient
@@ -27,9 +28,11 @@ def slot_of(body: dict) -> dict:
     return body["results"][0]["time_slots"][0]
 
 
-@override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
+@override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300, STUDIO_TIMETABLE_CACHE_SHARED=True)
 class TimetableCacheTests(TransactionTestCase):
-    """Real commits (TransactionTestCase), so the revision moves as it does in production."""
+    """Real commits (TransactionTestCase), so the version moves after commit
+    as it does in production. The suite's cache stands for the one every
+    worker shares."""
 
     def setUp(self):
         cache.clear()
@@ -46,7 +49,7 @@ class TimetableCacheTests(TransactionTestCase):
 
     def test_a_repeated_read_is_served_from_the_cache(self):
         first = self.read()
-        with self.assertNumQueries(1):  # the timetable revision, nothing else
+        with self.assertNumQueries(0):  # two cache lookups: the version and the answer
             second = self.read()
         self.assertEqual(first, second)
 
@@ -158,7 +161,18 @@ class TimetableCacheTests(TransactionTestCase):
         new_york = slot_of(self.read(tz="America/New_York"))["timezone"]
         self.assertEqual((india, new_york), ("Asia/Kolkata", "America/New_York"))
 
-    def test_a_worker_with_its_own_cache_never_serves_its_old_answer_after_a_write(self):
+    def test_workers_sharing_the_cache_read_a_write_of_another_at_once(self):
+        shared = LocMemCache("shared", {})
+        worker_one, worker_two = shared, shared
+        with mock.patch.object(timetable_cache, "cache", worker_one):
+            self.assertEqual(slot_of(self.read())["booked"], 0)
+        with mock.patch.object(timetable_cache, "cache", worker_two):
+            signed_in(self.booker).post("/api/bookings/", {"time_slot": self.slot.pk})
+        with mock.patch.object(timetable_cache, "cache", worker_one):
+            self.assertEqual(slot_of(self.read())["booked"], 1)
+
+    @override_settings(STUDIO_TIMETABLE_CACHE_SHARED=False)
+    def test_workers_with_caches_of_their_own_cache_nothing_and_never_read_stale(self):
         worker_one, worker_two = LocMemCache("worker-1", {}), LocMemCache("worker-2", {})
         with mock.patch.object(timetable_cache, "cache", worker_one):
             self.assertEqual(slot_of(self.read())["booked"], 0)
@@ -166,6 +180,25 @@ class TimetableCacheTests(TransactionTestCase):
             signed_in(self.booker).post("/api/bookings/", {"time_slot": self.slot.pk})
         with mock.patch.object(timetable_cache, "cache", worker_one):
             self.assertEqual(slot_of(self.read())["booked"], 1)
+        self.assertFalse(any(key.startswith(":1:timetable:") for key in worker_one._cache))
+
+    def test_a_write_that_rolls_back_leaves_the_version_as_it_was(self):
+        self.read()
+        version = timetable_cache.timetable_version()
+
+        with self.assertRaises(RuntimeError), transaction.atomic():
+            booking_create(client=self.booker, time_slot_id=self.slot.pk, by=self.booker)
+            raise RuntimeError("the write fails after booking")
+
+        self.assertEqual(timetable_cache.timetable_version(), version)
+        self.assertEqual(slot_of(self.read())["booked"], 0)
+
+    def test_a_lost_version_starts_above_every_earlier_one(self):
+        self.read()
+        before = timetable_cache.timetable_version()
+        cache.delete(timetable_cache.VERSION_KEY)
+
+        self.assertGreater(timetable_cache.timetable_version(), before)
 
 
 class TimeToLiveTests(TransactionTestCase):
@@ -190,6 +223,7 @@ class TimeToLiveTests(TransactionTestCase):
 
 @override_settings(
     STUDIO_TIMETABLE_CACHE_SECONDS=300,
+    STUDIO_TIMETABLE_CACHE_SHARED=True,
     CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
 )
 class TimetableCacheKeyTests(TransactionTestCase):
@@ -203,7 +237,12 @@ class TimetableCacheKeyTests(TransactionTestCase):
         self.reader = APIClient()
 
     def cached_keys(self) -> int:
-        return sum(1 for key in cache._cache if f":{timetable_cache.KEY_PREFIX}:" in key)
+        return sum(
+            1
+            for key in cache._cache
+            if f":{timetable_cache.KEY_PREFIX}:" in key
+            and not key.endswith(timetable_cache.VERSION_KEY)
+        )
 
     def test_the_same_query_written_differently_is_one_entry(self):
         for query in [

@@ -118,7 +118,7 @@ def _first_lines(text: str, count: int = 12) -> str:
 
 
 # The public timetable cache on, as in production.
-@override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300)
+@override_settings(STUDIO_TIMETABLE_CACHE_SECONDS=300, STUDIO_TIMETABLE_CACHE_SHARED=True)
 class SchemaFuzzTests(LiveServerTestCase):
     host = "127.0.0.1"
     server_thread_class = _NoDelayServerThread
