@@ -164,10 +164,14 @@ def _shown_booking_status(status: str, slot: TimeSlot) -> str:
 
 class SlotBookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=_booking_choices("status"))
+    status = serializers.SerializerMethodField()
     created_at = ZonedDateTimeField()
     client = BookingClientSerializer()
     attendance = serializers.ChoiceField(choices=_booking_choices("attendance"), allow_null=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=_booking_choices("status")))
+    def get_status(self, booking) -> str:
+        return _shown_booking_status(booking.status, booking.time_slot)
 
 
 class OwnerTimeSlotSerializer(TimeSlotSerializer):

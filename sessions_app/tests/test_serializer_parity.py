@@ -1,0 +1,80 @@
+"""The time slots' hand-built answers (built directly for speed) are exactly
+what DRF's own field-by-field serialization of the declared fields gives, for
+every kind of slot and every viewing zone."""
+
+import json
+from datetime import timedelta
+
+from django.test import RequestFactory, TestCase
+from django.utils.timezone import now
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from accounts.tests.factories import ClientFactory
+from bookings.tests.factories import make_slot, move_to_past
+from sessions_app.models import TimeSlot
+from sessions_app.selectors import session_detail_queryset
+from sessions_app.serializers import OwnerTimeSlotSerializer, TimeSlotSerializer
+from studio.testing import book, cancel_slot, wait
+
+
+def request_in(zone: str | None) -> Request:
+    query = {"tz": zone} if zone else {}
+    return Request(RequestFactory().get("/api/public/sessions/", query))
+
+
+def drf_fields(serializer_class, slot: TimeSlot, context: dict) -> dict:
+    """The slot as DRF serializes the declared fields one by one."""
+    serializer = serializer_class(context=context)
+    return dict(serializers.ModelSerializer.to_representation(serializer, slot))
+
+
+class SlotSerializerParityTests(TestCase):
+    def slots(self) -> list[TimeSlot]:
+        open_slot = make_slot(capacity=3)
+        book(open_slot)
+        full = make_slot(capacity=1, start=now() + timedelta(days=2))
+        book(full)
+        wait(full, ClientFactory())
+        cancelled = make_slot(start=now() + timedelta(days=3))
+        book(cancelled)
+        cancel_slot(cancelled)
+        past = make_slot(start=now() + timedelta(days=4))
+        book(past)
+        waiter = make_slot(capacity=1, start=now() + timedelta(days=5))
+        book(waiter)
+        wait(waiter, ClientFactory())
+        move_to_past(past)
+        move_to_past(waiter, ago=timedelta(minutes=10))
+        pks = [open_slot.pk, full.pk, cancelled.pk, past.pk, waiter.pk]
+        return pks
+
+    def test_public_slots_match_drf_in_every_zone(self):
+        pks = self.slots()
+        statuses = set()
+        for zone in [None, "America/New_York", "Asia/Kolkata", "UTC"]:
+            context = {"request": request_in(zone)}
+            for slot in TimeSlot.objects.filter(pk__in=pks).select_related("session"):
+                with self.subTest(zone=zone, slot=slot.status):
+                    fast = TimeSlotSerializer(slot, context=context).data
+                    self.assertEqual(dict(fast), drf_fields(TimeSlotSerializer, slot, context))
+                    statuses.add(slot.status)
+        self.assertEqual(statuses, {"open", "full", "cancelled", "past"})
+
+    def test_owner_slots_with_their_bookings_match_drf(self):
+        pks = self.slots()
+        sessions = session_detail_queryset().filter(time_slots__pk__in=pks).distinct()
+        compared = 0
+        for zone in [None, "America/New_York"]:
+            context = {"request": request_in(zone)}
+            for session in sessions:
+                for slot in session.time_slots.all():
+                    with self.subTest(zone=zone, slot=slot.status):
+                        fast = OwnerTimeSlotSerializer(slot, context=context).data
+                        expected = drf_fields(OwnerTimeSlotSerializer, slot, context)
+                        self.assertEqual(
+                            json.loads(json.dumps(fast)), json.loads(json.dumps(expected))
+                        )
+                        self.assertTrue(fast["bookings"])
+                        compared += 1
+        self.assertEqual(compared, 2 * len(pks))
