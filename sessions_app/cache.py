@@ -15,9 +15,15 @@ The version lives in the cache, so no row is updated by every write (writes
 to different slots never queue on one another). Answers are therefore cached
 only where every worker shares the cache, with Redis (`REDIS_URL`); with a
 cache of each worker's own, the timetable is answered fresh every time.
+
+A cache that cannot be reached costs neither reads nor writes: reads are
+answered fresh, and a write's version move is dropped with a warning. (Once
+the cache answers again, an answer cached before such a write may be served
+until it lapses, at most STUDIO_TIMETABLE_CACHE_SECONDS.)
 """
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,11 +35,17 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.timezone import now
+from redis.exceptions import RedisError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from sessions_app.models import TimeSlot
 from studio import timezones
+
+logger = logging.getLogger(__name__)
+
+# What a cache that cannot be reached raises.
+CACHE_ERRORS = (RedisError, OSError)
 
 KEY_PREFIX = "timetable"
 VERSION_KEY = f"{KEY_PREFIX}:version"
@@ -55,9 +67,12 @@ def timetable_version() -> int:
 
 def _bump() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not in the cache (never set, evicted or cleared)
-        cache.set(VERSION_KEY, _new_version(), timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # not in the cache (never set, evicted or cleared)
+            cache.set(VERSION_KEY, _new_version(), timeout=None)
+    except CACHE_ERRORS as exc:
+        logger.warning("The timetable cache's version was not moved: %s", exc)
 
 
 def timetable_changed() -> None:
@@ -115,9 +130,16 @@ def cached_response(view, request, build: Callable[[], Response]) -> HttpRespons
         return build()
     identity = f"{request.path}?{query}|{timezones.viewing_zone(request).key}"
     digest = hashlib.sha256(identity.encode()).hexdigest()
-    key = f"{KEY_PREFIX}:{timetable_version()}:{digest}"
-    content = cache.get(key)
+    try:
+        key = f"{KEY_PREFIX}:{timetable_version()}:{digest}"
+        content = cache.get(key)
+    except CACHE_ERRORS as exc:
+        logger.warning("The timetable cache is unreachable; answering fresh: %s", exc)
+        return build()
     if content is None:
         content = JSONRenderer().render(build().data)
-        cache.set(key, content, _seconds_to_live())
+        try:
+            cache.set(key, content, _seconds_to_live())
+        except CACHE_ERRORS as exc:
+            logger.warning("The timetable cache is unreachable; not keeping the answer: %s", exc)
     return HttpResponse(content, content_type="application/json")

@@ -17,6 +17,7 @@ from sessions_app.serializers import (
     SessionSerializer,
     SessionUpdateSerializer,
 )
+from studio.routers import public_reads
 from studio.serializers import ProblemSerializer
 
 
@@ -115,9 +116,11 @@ class PublicSessionViewSet(
     @extend_schema(examples=examples.PUBLIC_LIST)
     def list(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().list
-        return cached_response(self, request, lambda: build(request, *args, **kwargs))
+        with public_reads():
+            return cached_response(self, request, lambda: build(request, *args, **kwargs))
 
     @extend_schema(examples=examples.PUBLIC_DETAIL)
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().retrieve
-        return cached_response(self, request, lambda: build(request, *args, **kwargs))
+        with public_reads():
+            return cached_response(self, request, lambda: build(request, *args, **kwargs))

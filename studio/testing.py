@@ -17,6 +17,7 @@ lives here (or, for building rows, in an app's `tests/factories.py`).
   settings in a fresh interpreter.
 """
 
+import json
 import os
 import re
 import signal
@@ -25,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time as time_module
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from html import unescape
@@ -636,6 +640,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def database_url(name: str | None = None) -> str:
+    """The suite's database (or the database `name` on its PostgreSQL
+    server) as a DATABASE_URL, for a process of the project's own."""
+    options = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{options['NAME']}"
+    password = f":{options['PASSWORD']}" if options["PASSWORD"] else ""
+    return (
+        f"postgres://{options['USER']}{password}@{options['HOST']}:{options['PORT']}/"
+        f"{name or options['NAME']}"
+    )
+
+
 class BackgroundProcess:
     """A command of the project's running beside the test, in a process
     group of its own, its output kept in a temporary file."""
@@ -669,6 +686,43 @@ class BackgroundProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+
+class ServedApi(BackgroundProcess):
+    """A server of the project's (gunicorn, the development server) on
+    127.0.0.1:`port`, with a small JSON client for it."""
+
+    def __init__(self, command: list[str], env: dict[str, str], port: int) -> None:
+        self.port = port
+        super().__init__(command, env)
+
+    def call(self, method: str, path: str, body=None, token: str | None = None):
+        """(status, decoded JSON body) of one request."""
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def wait_until_serving(self, seconds: float = 60) -> None:
+        deadline = time_module.monotonic() + seconds
+        while time_module.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"The server stopped:\n{self.output()}")
+            try:
+                if self.call("GET", "/api/health/")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time_module.sleep(0.2)
+        raise AssertionError(f"The server did not serve within {seconds} s:\n{self.output()}")
 
 
 def run(code_or_args, **env):

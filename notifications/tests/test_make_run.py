@@ -6,58 +6,28 @@ The server runs exactly as the README starts it, on a database file of its
 own, with a one-minute reminder lead so the reminder falls due during the test.
 """
 
-import json
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.test import SimpleTestCase
 from django.utils.timezone import now
 
-from studio.testing import BackgroundProcess, free_port, own_environment
+from studio.testing import ServedApi, free_port, own_environment
 
 STARTUP_SECONDS = 180
 
 
-class MakeRun(BackgroundProcess):
+class MakeRun(ServedApi):
     def __init__(self, directory: str, **env: str) -> None:
-        self.port = free_port()
+        port = free_port()
         environment = own_environment(
             DATABASE_URL=f"sqlite:///{directory}/db.sqlite3", PYTHONUNBUFFERED="1", **env
         )
         # A fresh make, not one run by the suite's own `make test`.
         for name in [name for name in environment if name.startswith(("MAKE", "MFLAGS"))]:
             del environment[name]
-        super().__init__(["make", "run", f"ADDRESS=127.0.0.1:{self.port}"], environment)
-
-    def request(self, method: str, path: str, body=None, token: str | None = None):
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, json.loads(answer.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-
-    def wait_until_serving(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"make run stopped:\n{self.output()}")
-            try:
-                if self.request("GET", "/api/health/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"make run did not serve in {STARTUP_SECONDS} s:\n{self.output()}")
+        super().__init__(["make", "run", f"ADDRESS=127.0.0.1:{port}"], environment, port)
 
 
 class MakeRunDeliversMailTests(SimpleTestCase):
@@ -68,11 +38,11 @@ class MakeRunDeliversMailTests(SimpleTestCase):
             directory.name, STUDIO_REMINDER_MINUTES="1", STUDIO_OUTBOX_POLL_SECONDS="1"
         )
         self.addCleanup(server.stop)
-        server.wait_until_serving()
+        server.wait_until_serving(STARTUP_SECONDS)
         self.assertIn("Background tasks run in this process", server.output())
 
         password = "sturdy-Pass-123"
-        status, body = server.request(
+        status, body = server.call(
             "POST",
             "/api/register/",
             {
@@ -85,7 +55,7 @@ class MakeRunDeliversMailTests(SimpleTestCase):
         self.assertEqual(status, 201, body)
         instructor = body["access"]
         start = now().replace(microsecond=0) + timedelta(seconds=90)
-        status, body = server.request(
+        status, body = server.call(
             "POST",
             "/api/sessions/create/",
             {
@@ -104,7 +74,7 @@ class MakeRunDeliversMailTests(SimpleTestCase):
         )
         self.assertEqual(status, 201, body)
         slot = body["time_slots"][0]["id"]
-        status, body = server.request(
+        status, body = server.call(
             "POST",
             "/api/register/",
             {
@@ -118,7 +88,7 @@ class MakeRunDeliversMailTests(SimpleTestCase):
         self.assertEqual(status, 201, body)
         client = body["access"]
 
-        status, body = server.request("POST", "/api/bookings/", {"time_slot": slot}, token=client)
+        status, body = server.call("POST", "/api/bookings/", {"time_slot": slot}, token=client)
         self.assertEqual(status, 201, body)
 
         confirmation = "Subject: Booked: Sunrise Pilates"
@@ -129,7 +99,7 @@ class MakeRunDeliversMailTests(SimpleTestCase):
 
         # Due a minute before the start: 30 seconds from now.
         self.wait_for(server, "Subject: Reminder: Sunrise Pilates", seconds=75)
-        status, body = server.request("GET", "/api/notifications/", token=client)
+        status, body = server.call("GET", "/api/notifications/", token=client)
         self.assertEqual(status, 200, body)
         self.assertEqual(
             [(item["kind"], item["status"]) for item in body["results"]],

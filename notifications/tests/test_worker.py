@@ -21,7 +21,6 @@ from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connection
 from django.test import TransactionTestCase
 from django.utils.timezone import now
 
@@ -37,6 +36,7 @@ from studio.testing import (
     PRODUCTION_KEYS,
     PROJECT,
     BackgroundProcess,
+    database_url,
     free_port,
     own_environment,
 )
@@ -130,17 +130,6 @@ class Worker(BackgroundProcess):
         )
         if self.process.poll() is not None:
             raise AssertionError(f"The worker stopped:\n{self.output()}")
-
-
-def database_url() -> str:
-    """The suite's database, as a DATABASE_URL for another process."""
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    options = connection.settings_dict
-    user = options["USER"]
-    password = f":{options['PASSWORD']}" if options["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{options['HOST']}:{options['PORT']}/{name}"
 
 
 @requires_redis

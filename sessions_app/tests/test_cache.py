@@ -6,6 +6,7 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.test import TransactionTestCase, override_settings
 from django.utils.timezone import localtime, now
@@ -15,7 +16,7 @@ from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.services import booking_create
 from sessions_app import cache as timetable_cache
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import PUBLIC, cancel_slot, sign_in
+from studio.testing import PUBLIC, cancel_slot, free_port, sign_in
 
 
 def signed_in(user) -> APIClient:
@@ -181,6 +182,19 @@ class TimetableCacheTests(TransactionTestCase):
         with mock.patch.object(timetable_cache, "cache", worker_one):
             self.assertEqual(slot_of(self.read())["booked"], 1)
         self.assertFalse(any(key.startswith(":1:timetable:") for key in worker_one._cache))
+
+    def test_an_unreachable_cache_costs_neither_reads_nor_writes(self):
+        down = RedisCache(f"redis://127.0.0.1:{free_port()}/0", {})
+        with (
+            mock.patch.object(timetable_cache, "cache", down),
+            self.assertLogs("sessions_app.cache", "WARNING") as logged,
+        ):
+            self.assertEqual(slot_of(self.read())["booked"], 0)
+            response = signed_in(self.booker).post("/api/bookings/", {"time_slot": self.slot.pk})
+            self.assertEqual(response.status_code, 201, response.content)
+            self.assertEqual(slot_of(self.read())["booked"], 1)
+        self.assertTrue(any("unreachable" in line for line in logged.output))
+        self.assertTrue(any("not moved" in line for line in logged.output))
 
     def test_a_write_that_rolls_back_leaves_the_version_as_it_was(self):
         self.read()

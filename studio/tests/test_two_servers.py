@@ -10,14 +10,10 @@ Redis are theirs.
 - The sign-in throttle counts one client's attempts over both servers.
 """
 
-import json
 import os
 import sys
 import threading
-import time
 import unittest
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,10 +25,15 @@ from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from studio.testing import PRODUCTION_KEYS, BackgroundProcess, free_port, own_environment
+from studio.testing import (
+    PRODUCTION_KEYS,
+    ServedApi,
+    database_url,
+    free_port,
+    own_environment,
+)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-STARTUP_SECONDS = 60
 RACERS = 40
 SEATS = 5
 
@@ -42,21 +43,12 @@ requires_postgresql_and_redis = unittest.skipUnless(
 )
 
 
-def database_url() -> str:
-    options = connection.settings_dict
-    password = f":{options['PASSWORD']}" if options["PASSWORD"] else ""
-    return (
-        f"postgres://{options['USER']}{password}@{options['HOST']}:{options['PORT']}/"
-        f"{options['NAME']}"
-    )
-
-
-class AppServer(BackgroundProcess):
+class AppServer(ServedApi):
     """gunicorn, two sync workers, on the suite's database and Redis, with
     the suite's JWT signing key (tokens minted by the test are good there)."""
 
     def __init__(self, **env: str) -> None:
-        self.port = free_port()
+        port = free_port()
         environment = own_environment(
             DJANGO_SECRET_KEY=PRODUCTION_KEYS["DJANGO_SECRET_KEY"],
             DJANGO_SETTINGS_MODULE="studio.settings",
@@ -64,40 +56,15 @@ class AppServer(BackgroundProcess):
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
             DATABASE_URL=database_url(),
             REDIS_URL=REDIS_URL,
-            GUNICORN_BIND=f"127.0.0.1:{self.port}",
+            GUNICORN_BIND=f"127.0.0.1:{port}",
             WEB_CONCURRENCY="2",
             STUDIO_TIMETABLE_CACHE_SECONDS="300",
             DJANGO_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
             **env,
         )
-        super().__init__([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], environment)
-
-    def request(self, method: str, path: str, body=None, token: str | None = None):
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{path}", data=data, method=method, headers=headers
+        super().__init__(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], environment, port
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, json.loads(answer.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-
-    def wait_until_serving(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"The server stopped:\n{self.output()}")
-            try:
-                if self.request("GET", "/api/health/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"The server did not serve in {STARTUP_SECONDS} s:\n{self.output()}")
 
 
 @requires_postgresql_and_redis
@@ -122,7 +89,7 @@ class TwoServersTests(TransactionTestCase):
         def book(index: int) -> None:
             start.wait(timeout=60)
             server = servers[index % 2]
-            answers[index] = server.request(
+            answers[index] = server.call(
                 "POST", "/api/bookings/", {"time_slot": slot.pk}, token=tokens[index]
             )[0]
 
@@ -147,13 +114,13 @@ class TwoServersTests(TransactionTestCase):
         token = str(AccessToken.for_user(ClientFactory()))
 
         for _ in range(2):  # the second read is served from the cache
-            status, body = one.request("GET", path)
+            status, body = one.call("GET", path)
             self.assertEqual((status, body["time_slots"][0]["booked"]), (200, 0))
 
-        status, body = two.request("POST", "/api/bookings/", {"time_slot": slot.pk}, token=token)
+        status, body = two.call("POST", "/api/bookings/", {"time_slot": slot.pk}, token=token)
         self.assertEqual(status, 201, body)
 
-        status, body = one.request("GET", path)
+        status, body = one.call("GET", path)
         self.assertEqual((status, body["time_slots"][0]["booked"]), (200, 1))
         self.assertEqual(TimeSlot.objects.get(pk=slot.pk).booked, 1)
 
@@ -163,10 +130,8 @@ class TwoServersTests(TransactionTestCase):
         user = ClientFactory()
         wrong = {"email": user.email, "password": "not-" + PASSWORD}
 
-        statuses = [
-            server.request("POST", "/api/login/", wrong)[0] for server in (one, two, one, two)
-        ]
-        throttled, body = two.request(
+        statuses = [server.call("POST", "/api/login/", wrong)[0] for server in (one, two, one, two)]
+        throttled, body = two.call(
             "POST", "/api/login/", {"email": user.email, "password": PASSWORD}
         )
 
