@@ -281,9 +281,10 @@ class AfterCommitTests(TestCase):
         self.assertEqual(row.status, NotificationStatus.PENDING)
         self.assertIsNone(row.sent_at)
         self.assertEqual(mail.outbox, [])
-        self.assertEqual(len(callbacks), 1)
+        self.assertTrue(callbacks)
 
-        callbacks[0]()
+        for callback in callbacks:  # the commit's: the mail's delivery among them
+            callback()
 
         self.assertEqual(len(mail.outbox), 1)
         self.assertTrue(mail.outbox[0].subject.startswith("Booked: "))
