@@ -1,7 +1,7 @@
 """The benchmark's helpers that need Django loaded; bench/load.py runs them as
 subprocesses with the server's environment (the same DATABASE_URL and keys).
 
-    python bench/inproc.py prepare --out FILE ...   bench-only clients, race slots, tokens, ids
+    python bench/inproc.py prepare --out FILE ...   bench-only clients, race and hot slots, tokens
     python bench/inproc.py verify --out FILE SLOT_ID...   seats of slots, from the database
     python bench/inproc.py profile --out FILE --path PATH [--token T]   where a request's time goes
     python bench/inproc.py queries --out FILE   SQL queries of each booking write
@@ -65,14 +65,16 @@ def make_clients(prefix: str, count: int, password: str) -> list[User]:
 
 def prepare(args) -> None:
     """Bench-only clients with no bookings (one per POST, so none conflicts),
-    slots for the contention rounds, access tokens for all of them, and the
-    ids the read scenarios ask for."""
+    slots for the contention rounds, one hot slot and the clients that race
+    for it, access tokens for all of them, and the ids the read scenarios ask
+    for."""
     password = make_password(PASSWORD)
     first = User.objects.get(email=f"bench-instructor-0@{DOMAIN}")
     other = User.objects.get(email=f"bench-instructor-1@{DOMAIN}")
     with transaction.atomic():
         post_clients = make_clients("bench-post", args.post_clients, password)
         race_clients = make_clients("bench-race", args.race_clients * args.race_rounds, password)
+        hot_clients = make_clients("bench-hot", args.hot_clients, password)
         teacher = User.objects.create(
             email=f"bench-race-instructor@{DOMAIN}",
             name="Bench Race Instructor",
@@ -95,6 +97,15 @@ def prepare(args) -> None:
                 capacity=args.race_capacity,
             )
             for i in range(args.race_slots * args.race_rounds)
+        )
+        # The hot slot: one class that every hot client wants, a day after
+        # the last race slot.
+        hot_start = base + timedelta(hours=2 * args.race_slots * args.race_rounds, days=1)
+        hot_slot = TimeSlot.objects.create(
+            session=session,
+            start=hot_start,
+            end=hot_start + timedelta(minutes=60),
+            capacity=args.hot_capacity,
         )
 
     # POST targets: the second instructor's soonest upcoming slots, which the
@@ -155,6 +166,11 @@ def prepare(args) -> None:
             }
             for r in range(args.race_rounds)
         ],
+        "hot": {
+            "slot": hot_slot.pk,
+            "capacity": hot_slot.capacity,
+            "tokens": [tokens_for(user)["access"] for user in hot_clients],
+        },
         "counts": {
             "sessions": Session.objects.count(),
             "slots": TimeSlot.objects.count(),
@@ -464,6 +480,8 @@ def main() -> None:
     p.add_argument("--race-slots", type=int, default=10)
     p.add_argument("--race-capacity", type=int, default=5)
     p.add_argument("--race-rounds", type=int, default=3)
+    p.add_argument("--hot-clients", type=int, default=200)
+    p.add_argument("--hot-capacity", type=int, default=20)
     p.set_defaults(run=prepare)
     v = commands.add_parser("verify")
     v.add_argument("--out", required=True)

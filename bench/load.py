@@ -13,8 +13,11 @@ with `bench/seed.py`, adds bench-only clients and slots
    fixed concurrency, every answer checked for its status;
 2. contention: 100 clients book 10 slots of 5 seats at once (a barrier),
    then the database is checked for oversold seats;
-3. memory: 10,000 mixed reads, sampling every worker's RSS each 1,000;
-4. query budgets, once the server has stopped: the SQL queries of each
+3. hot slot: 200 clients book one 20-seat class at once (a barrier), one
+   request each; p50, p99 and max of their latencies, exactly 20 must get
+   201 and the rest 409 slot_full, then the slot is checked in the database;
+4. memory: 10,000 mixed reads, sampling every worker's RSS each 1,000;
+5. query budgets, once the server has stopped: the SQL queries of each
    booking write, counted in-process (bench/inproc.py queries) and held to
    bench/report.py's QUERY_BUDGETS.
 
@@ -595,6 +598,79 @@ def scenario_contention(port, ids, env, deadline) -> dict:
     }
 
 
+def scenario_hot_slot(port, ids, env, deadline) -> dict:
+    """Every hot client books the one hot slot once, all released together by
+    a barrier, each on a connection it opened beforehand: with 200 clients
+    and 20 seats, exactly 20 get 201 and 180 get 409 slot_full. Each request's
+    latency is kept (first byte sent to the whole answer read), and the slot's
+    `booked` column and confirmed bookings are read from the database."""
+    hot = ids["hot"]
+    slot, tokens = hot["slot"], hot["tokens"]
+    barrier = threading.Barrier(len(tokens))
+    records: list[dict | None] = [None] * len(tokens)
+
+    def racer(i: int, token: str) -> None:
+        client = Client(port)
+        client.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
+        with contextlib.suppress(OSError):  # if it fails, request() connects again
+            client.conn.connect()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=60)
+        started = time.perf_counter()
+        try:
+            status, payload = client.request("POST", "/api/bookings/", {"time_slot": slot}, token)
+            code = json.loads(payload).get("code") if status != 201 else None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            status, payload, code = None, str(exc).encode(), None
+        ended = time.perf_counter()
+        client.close()
+        ok = status == 201 or (status == 409 and code == "slot_full")
+        records[i] = {
+            "start": started,
+            "end": ended,
+            "status": status,
+            "code": code,
+            "ok": ok,
+            "detail": None if ok else payload[:300].decode(errors="replace"),
+        }
+
+    threads = [
+        threading.Thread(target=racer, args=(i, t), daemon=True) for i, t in enumerate(tokens)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            deadline.left()
+            thread.join(timeout=0.5)
+    done = [r for r in records if r is not None]
+    latencies = sorted((r["end"] - r["start"]) * 1000 for r in done)
+    wall = max(r["end"] for r in done) - min(r["start"] for r in done)
+    summary = summarize(done, wall)
+    created = sum(1 for r in done if r["status"] == 201)
+    slot_full = sum(1 for r in done if r["status"] == 409 and r["code"] == "slot_full")
+    [seats] = inproc(["verify", str(slot)], env, deadline)
+    return {
+        "clients": len(tokens),
+        "capacity": hot["capacity"],
+        "requests": len(done),
+        "created": created,
+        "slot_full": slot_full,
+        "other": len(done) - created - slot_full,
+        "other_statuses": dict(
+            Counter(str(r["status"]) for r in done if r["status"] not in (201, 409))
+        ),
+        "error_samples": summary["error_samples"],
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(latencies[-1], 1),
+        "wall_s": summary["wall_s"],
+        "rps": summary["rps"],
+        "booked": seats["booked"],
+        "confirmed": seats["confirmed"],
+    }
+
+
 def verify_post_slots(ids, env, deadline) -> dict:
     slot_ids = sorted({p["slot"] for p in ids["post"]})
     seats = inproc(["verify", *map(str, slot_ids)], env, deadline)
@@ -831,6 +907,10 @@ def bench(args, deadline: Deadline) -> dict:
                 str(args.race_capacity),
                 "--race-rounds",
                 str(race_rounds),
+                "--hot-clients",
+                str(args.hot_clients),
+                "--hot-capacity",
+                str(args.hot_capacity),
             ],
             env,
             deadline,
@@ -857,6 +937,10 @@ def bench(args, deadline: Deadline) -> dict:
         post["seats"] = verify_post_slots(ids, env, deadline)
         out(f"   contention: {race_rounds} rounds of {args.race_clients} clients")
         contention = scenario_contention(port, ids, env, deadline)
+        hot_slot = None
+        if args.hot_clients:
+            out(f"   hot slot: {args.hot_clients} clients, one slot of {args.hot_capacity} seats")
+            hot_slot = scenario_hot_slot(port, ids, env, deadline)
         out(f"   memory: {args.memory_requests} mixed requests")
         memory = scenario_memory(port, server, endpoints, ids, args, unique, deadline)
         server.stop()
@@ -887,6 +971,7 @@ def bench(args, deadline: Deadline) -> dict:
             "reads": reads,
             "post": post,
             "contention": contention,
+            "hot_slot": hot_slot,
             "memory": memory,
             "machine": machine_info(pg_admin or admin_url(args.pg_url), redis_url),
             "git": git_state(),
@@ -943,6 +1028,10 @@ def main() -> int:
     parser.add_argument("--race-slots", type=int, default=10)
     parser.add_argument("--race-capacity", type=int, default=5)
     parser.add_argument("--race-rounds", type=int, default=3)
+    parser.add_argument(
+        "--hot-clients", type=int, default=200, help="clients racing for the hot slot; 0: skip"
+    )
+    parser.add_argument("--hot-capacity", type=int, default=20, help="seats of the hot slot")
     parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--memory-every", type=int, default=1_000)
     parser.add_argument("--workers", type=int, default=None, help="default: gunicorn.conf.py's")

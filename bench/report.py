@@ -242,6 +242,15 @@ def text_table(result: dict) -> str:
         f"(max {c['max_confirmed_per_slot']} of {c['capacity']}), "
         f"errors: {c['total']['errors']}"
     )
+    h = result.get("hot_slot")
+    if h:
+        lines.append(
+            f"hot slot: {h['clients']} clients on one slot of {h['capacity']} seats, "
+            f"p50 {fmt(h['p50_ms'])} ms, p99 {fmt(h['p99_ms'])} ms, max {fmt(h['max_ms'])} ms; "
+            f"201: {h['created']}, 409 slot_full: {h['slot_full']}, other: {h['other']}; "
+            f"database: booked {h['booked']}, confirmed {h['confirmed']} "
+            f"({'sound' if hot_sound(h) else 'WRONG'})"
+        )
     if "queries" in result:
         cells = [
             f"{key} {count}/{budget}" + {"met": "", "missed": " MISSED"}.get(word, f" {word}")
@@ -275,6 +284,19 @@ def contention_sound(c: dict) -> bool:
 def contention_ratio(result: dict) -> float:
     c, p = result["contention"]["total"]["rps"], result["post"]["rps"]
     return c / p if c and p else 0.0
+
+
+def hot_sound(h: dict) -> bool:
+    """As many 201s as seats, every other answer 409 slot_full, and the
+    database agreeing: `booked` and the confirmed bookings equal the seats."""
+    seats = h["capacity"]
+    return (
+        h["created"] == seats
+        and h["other"] == 0
+        and h["slot_full"] == h["requests"] - seats
+        and h["booked"] == seats
+        and h["confirmed"] == seats
+    )
 
 
 # --- markdown -------------------------------------------------------------------------
@@ -357,6 +379,17 @@ def summary_section(results: list[dict]) -> str:
             f"of {c['capacity']} seats)"
         )
     rows.append(["no seat oversold under contention", *seats])
+    hot = []
+    for r in results:
+        h = r.get("hot_slot")
+        if not h:
+            hot.append("not measured")
+            continue
+        hot.append(
+            f"**{'met' if hot_sound(h) else 'missed'}** ({h['created']} of {h['clients']} "
+            f"booked {h['capacity']} seats; p99 {fmt(h['p99_ms'])} ms)"
+        )
+    rows.append(["hot slot: exactly its seats booked, no other answer", *hot])
     budgets = []
     for r in results:
         if "queries" not in r:
@@ -375,6 +408,7 @@ def summary_section(results: list[dict]) -> str:
             sum(row["errors"] for row in r["reads"].values())
             + r["post"]["errors"]
             + r["contention"]["total"]["errors"]
+            + (r.get("hot_slot") or {}).get("other", 0)
             + r["memory"]["errors"]
         )
         errors.append("none" if n == 0 else f"**{n} failed requests**")
@@ -480,6 +514,10 @@ What a run does:
   released together by a barrier to book 10 fresh slots of 5 seats (10
   clients per slot). Exactly 50 must get 201 and 50 `409 slot_full`; the
   database is then checked slot by slot.
+- **Hot slot.** 200 more clients, each with its connection open, released
+  together to book one slot of 20 seats, one request each: p50, p99 and max
+  latency; exactly 20 must get 201 and 180 `409 slot_full`, and the database
+  must then hold 20 confirmed bookings and `booked` = 20 on that slot.
 - **Memory.** 10,000 mixed reads (health, pages 1 to 5 of the list, the
   uncached list, the filtered list cached and uncached, 50 different public
   details, instructor detail, booking history), in batches of 1,000; after
@@ -634,6 +672,63 @@ def contention_section(results: list[dict]) -> str:
     )
 
 
+def hot_slot_section(results: list[dict]) -> str:
+    header = [
+        "run",
+        "clients",
+        "seats",
+        "booked (201)",
+        "slot_full (409)",
+        "other answers",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "wall s",
+        "req/s",
+        "database: booked / confirmed",
+        "verdict",
+    ]
+    rows = []
+    for r in results:
+        h = r.get("hot_slot")
+        if not h:
+            continue
+        other = fmt(h["other"])
+        if h["other_statuses"]:
+            other += " (" + ", ".join(f"{n} x {k}" for k, n in h["other_statuses"].items()) + ")"
+        rows.append(
+            [
+                run_name(r),
+                fmt(h["clients"]),
+                fmt(h["capacity"]),
+                fmt(h["created"]),
+                fmt(h["slot_full"]),
+                other,
+                fmt(h["p50_ms"]),
+                fmt(h["p99_ms"]),
+                fmt(h["max_ms"]),
+                fmt(h["wall_s"], 2),
+                fmt(h["rps"]),
+                f"{h['booked']} / {h['confirmed']}",
+                "sound" if hot_sound(h) else "**wrong**",
+            ]
+        )
+    if not rows:
+        return "(No run has measured the hot slot yet.)"
+    return (
+        "One class everybody wants (`--hot-clients`, 200 by default, and "
+        "`--hot-capacity`, 20): each client with its connection open and a token of its "
+        "own, all released at once by a barrier, each sending one `POST /api/bookings/` "
+        "for the same slot. Every booking locks that slot's row, so they all queue on one "
+        "row lock: the worst case of contention. Latencies run from sending the request "
+        "to reading the whole answer, queueing for one of the run's workers included. "
+        "Exactly as many as there are seats must get 201, every other client "
+        "`409 slot_full`, and no other answer; the slot's `booked` column and its "
+        "confirmed bookings are then read from the database and must both equal its "
+        "seats.\n\n" + md_table(header, rows)
+    )
+
+
 def queries_section(results: list[dict]) -> str:
     header = ["write", "budget", *[run_name(r) for r in results]]
     rows = []
@@ -771,6 +866,8 @@ def render(results: list[dict], analysis: str) -> str:
         growth_section(results),
         "## Booking under contention",
         contention_section(results),
+        "## Hot slot",
+        hot_slot_section(results),
         "## Query budgets",
         queries_section(results),
         "## Memory",
