@@ -513,6 +513,34 @@ def scenario_reads_and_post(port, endpoints, ids, args, unique) -> tuple[dict, d
     return results, post
 
 
+def race_booking(port: int, barrier: threading.Barrier, token: str, slot: int) -> dict:
+    """One racer's booking: connected beforehand, released with the others by
+    `barrier`, it POSTs once; a 201 or a 409 `slot_full` is an expected answer."""
+    client = Client(port)
+    client.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
+    with contextlib.suppress(OSError):  # if it fails, request() connects again
+        client.conn.connect()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait(timeout=60)
+    started = time.perf_counter()
+    try:
+        status, payload = client.request("POST", "/api/bookings/", {"time_slot": slot}, token)
+        code = json.loads(payload).get("code") if status != 201 else None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        status, payload, code = None, str(exc).encode(), None
+    ended = time.perf_counter()
+    client.close()
+    ok = status == 201 or (status == 409 and code == "slot_full")
+    return {
+        "start": started,
+        "end": ended,
+        "status": status,
+        "code": code,
+        "ok": ok,
+        "detail": None if ok else payload[:300].decode(errors="replace"),
+    }
+
+
 def scenario_contention(port, ids, env, deadline) -> dict:
     """Per round, as many clients as there are tokens book the round's slots
     at once, spread evenly: with 100 clients on 10 slots of 5 seats, exactly
@@ -527,32 +555,7 @@ def scenario_contention(port, ids, env, deadline) -> dict:
         records: list[dict | None] = [None] * len(tokens)
 
         def racer(i: int, token: str, slot: int, barrier=barrier, records=records) -> None:
-            client = Client(port)
-            client.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
-            with contextlib.suppress(OSError):  # if it fails, request() connects again
-                client.conn.connect()
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(timeout=60)
-            started = time.perf_counter()
-            try:
-                status, payload = client.request(
-                    "POST", "/api/bookings/", {"time_slot": slot}, token
-                )
-                code = json.loads(payload).get("code") if status != 201 else None
-            except (OSError, http.client.HTTPException, ValueError) as exc:
-                status, payload, code = None, str(exc).encode(), None
-            ended = time.perf_counter()
-            client.close()
-            ok = status == 201 or (status == 409 and code == "slot_full")
-            records[i] = {
-                "start": started,
-                "end": ended,
-                "status": status,
-                "code": code,
-                "ok": ok,
-                "detail": None if ok else payload[:300].decode(errors="replace"),
-                "slot": slot,
-            }
+            records[i] = {**race_booking(port, barrier, token, slot), "slot": slot}
 
         threads = [
             threading.Thread(target=racer, args=(i, t, slots[i % len(slots)]), daemon=True)
@@ -610,29 +613,7 @@ def scenario_hot_slot(port, ids, env, deadline) -> dict:
     records: list[dict | None] = [None] * len(tokens)
 
     def racer(i: int, token: str) -> None:
-        client = Client(port)
-        client.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
-        with contextlib.suppress(OSError):  # if it fails, request() connects again
-            client.conn.connect()
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=60)
-        started = time.perf_counter()
-        try:
-            status, payload = client.request("POST", "/api/bookings/", {"time_slot": slot}, token)
-            code = json.loads(payload).get("code") if status != 201 else None
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            status, payload, code = None, str(exc).encode(), None
-        ended = time.perf_counter()
-        client.close()
-        ok = status == 201 or (status == 409 and code == "slot_full")
-        records[i] = {
-            "start": started,
-            "end": ended,
-            "status": status,
-            "code": code,
-            "ok": ok,
-            "detail": None if ok else payload[:300].decode(errors="replace"),
-        }
+        records[i] = race_booking(port, barrier, token, slot)
 
     threads = [
         threading.Thread(target=racer, args=(i, t), daemon=True) for i, t in enumerate(tokens)
