@@ -1,10 +1,11 @@
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from sessions_app import selectors
-from sessions_app.models import Category, Session
+from sessions_app.models import Category, Session, TimeSlot
 from studio import timezones
 
 # Ids are 64-bit: a larger number cannot name a row, and the database would
@@ -22,6 +23,10 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+
+
+# The parameters that narrow the sessions themselves, not their slots.
+SESSION_FILTERS = ("category", "instructor", "search")
 
 
 class PublicSessionFilter(filters.FilterSet):
@@ -60,13 +65,22 @@ class PublicSessionFilter(filters.FilterSet):
         # Applied once for all three in filter_queryset.
         return queryset
 
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
+    def slots(self) -> QuerySet[TimeSlot]:
+        """The slots the query lets show."""
         data = self.form.cleaned_data
-        slots = selectors.public_slots(
+        return selectors.public_slots(
             zone=timezones.viewing_zone(self.request),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             available=data.get("available") == "true",
         )
-        return selectors.session_list_public(queryset, slots=slots)
+
+    def filter_queryset(self, queryset):
+        return selectors.session_list_public(super().filter_queryset(queryset), slots=self.slots())
+
+    def timetable(self) -> selectors.PublicTimetable:
+        """The list's sessions, read a page at a time (see PublicTimetable)."""
+        narrowed = any(self.form.cleaned_data.get(name) for name in SESSION_FILTERS)
+        return selectors.PublicTimetable(
+            super().filter_queryset(self.queryset), slots=self.slots(), narrowed=narrowed
+        )

@@ -77,6 +77,89 @@ def session_list_public(
     )
 
 
+# Rows of the slot walk read at a time; most pages need one batch.
+PAGE_WALK_BATCH = 500
+
+SESSION_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "category",
+    "instructor_id",
+    "instructor__name",
+    "rrule",
+    "rrule_start",
+    "rrule_minutes",
+    "rrule_capacity",
+    "created_at",
+    "updated_at",
+)
+SLOT_COLUMNS = (
+    "id",
+    "session_id",
+    "start",
+    "end",
+    "capacity",
+    "booked",
+    "waitlisted",
+    "is_cancelled",
+)
+
+
+class PublicTimetable:
+    """The public timetable as a sequence for Django's paginator: the sessions
+    of `sessions` with at least one slot of `slots`, ordered by their first
+    such slot (then by id), each a dict of its columns with its `slots`
+    (dicts too), soonest first.
+
+    It is `session_list_public` read without model instances and without
+    ordering every session: a page walks the slots in start order, on the
+    index of upcoming slots, until it has met enough sessions, so its cost
+    follows the page, not the timetable. A page costs three queries (the
+    walk, the sessions with their instructors, their slots) and the count one.
+    `narrowed`: whether `sessions` is narrowed at all (else it is not joined).
+    """
+
+    def __init__(self, sessions: QuerySet[Session], *, slots: QuerySet[TimeSlot], narrowed: bool):
+        self.slots = slots.filter(session__in=sessions) if narrowed else slots
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.slots.order_by().values("session_id").distinct().count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        ids = self._session_ids(page.start or 0, page.stop)
+        if not ids:
+            return []
+        sessions = {
+            row["id"]: {**row, "slots": []}
+            for row in Session.objects.filter(pk__in=ids).order_by().values(*SESSION_COLUMNS)
+        }
+        for slot in (
+            self.slots.filter(session_id__in=ids).order_by("start", "id").values(*SLOT_COLUMNS)
+        ):
+            sessions[slot["session_id"]]["slots"].append(slot)
+        return [sessions[pk] for pk in ids]
+
+    def _session_ids(self, offset: int, stop: int) -> list[int]:
+        """The ids of the sessions from `offset` to `stop` in the timetable's order."""
+        walk = self.slots.order_by("start", "session_id", "id").values_list("session_id", flat=True)
+        met: dict[int, None] = {}
+        read = 0
+        while len(met) < stop:
+            batch = list(walk[read : read + PAGE_WALK_BATCH])
+            met.update(dict.fromkeys(batch))
+            read += len(batch)
+            if len(batch) < PAGE_WALK_BATCH:
+                break
+        return list(met)[offset:stop]
+
+
 def session_search(sessions: QuerySet[Session], text: str) -> QuerySet[Session]:
     return sessions.filter(Q(title__icontains=text) | Q(description__icontains=text))
 

@@ -1,3 +1,6 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -112,6 +115,59 @@ def recurrence_of(session: Session, zone) -> dict | None:
         "start": timezones.render(session.rrule_start, zone),
         "duration_minutes": session.rrule_minutes,
         "capacity": session.rrule_capacity,
+    }
+
+
+def timetable_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
+    """A slot row of `selectors.PublicTimetable` as TimeSlotSerializer shows
+    the slot, `at` being the moment of the answer."""
+    capacity, booked = row["capacity"], row["booked"]
+    started = row["start"] <= at
+    if row["is_cancelled"]:
+        status = SlotStatus.CANCELLED
+    elif started:
+        status = SlotStatus.PAST
+    elif booked >= capacity:
+        status = SlotStatus.FULL
+    else:
+        status = SlotStatus.OPEN
+    return {
+        "id": row["id"],
+        "session": row["session_id"],
+        "start": timezones.render(row["start"], zone),
+        "end": timezones.render(row["end"], zone),
+        "timezone": zone.key,
+        "capacity": capacity,
+        "booked": booked,
+        "available": max(capacity - booked, 0),
+        "is_full": booked >= capacity,
+        "status": status,
+        "waitlisted": 0 if started else row["waitlisted"],
+    }
+
+
+def timetable_session(row: dict, zone: ZoneInfo, at: datetime) -> dict:
+    """A session row of `selectors.PublicTimetable`, with its slots, as
+    SessionSerializer shows the session."""
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "description": row["description"],
+        "category": row["category"],
+        "instructor": {"id": row["instructor_id"], "name": row["instructor__name"]},
+        "time_slots": [timetable_slot(slot, zone, at) for slot in row["slots"]],
+        "recurrence": (
+            {
+                "rrule": row["rrule"],
+                "start": timezones.render(row["rrule_start"], zone),
+                "duration_minutes": row["rrule_minutes"],
+                "capacity": row["rrule_capacity"],
+            }
+            if row["rrule"]
+            else None
+        ),
+        "created_at": timezones.render(row["created_at"], zone),
+        "updated_at": timezones.render(row["updated_at"], zone),
     }
 
 

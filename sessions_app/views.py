@@ -1,4 +1,6 @@
 from django.http.response import HttpResponseBase
+from django.utils.timezone import now
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,7 +18,9 @@ from sessions_app.serializers import (
     SessionDetailSerializer,
     SessionSerializer,
     SessionUpdateSerializer,
+    timetable_session,
 )
+from studio import timezones
 from studio.routers import public_reads
 from studio.serializers import ProblemSerializer
 
@@ -115,9 +119,20 @@ class PublicSessionViewSet(
 
     @extend_schema(examples=examples.PUBLIC_LIST)
     def list(self, request: Request, *args, **kwargs) -> HttpResponseBase:
-        build = super().list
         with public_reads():
-            return cached_response(self, request, lambda: build(request, *args, **kwargs))
+            return cached_response(self, request, lambda: self._timetable_page(request))
+
+    def _timetable_page(self, request: Request) -> Response:
+        """A page of the timetable, read as rows and shown as SessionSerializer
+        shows each session (a test holds the two equal)."""
+        filterset = self.filterset_class(
+            request.query_params, queryset=self.get_queryset(), request=request
+        )
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        rows = self.paginate_queryset(filterset.timetable())
+        zone, at = timezones.viewing_zone(request), now()
+        return self.get_paginated_response([timetable_session(row, zone, at) for row in rows])
 
     @extend_schema(examples=examples.PUBLIC_DETAIL)
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponseBase:

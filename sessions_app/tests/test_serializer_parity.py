@@ -12,9 +12,20 @@ from rest_framework.request import Request
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot, move_to_past
-from sessions_app.models import TimeSlot
-from sessions_app.selectors import session_detail_queryset
-from sessions_app.serializers import OwnerTimeSlotSerializer, TimeSlotSerializer
+from sessions_app.models import Session, TimeSlot
+from sessions_app.selectors import (
+    PublicTimetable,
+    public_slots,
+    session_detail_queryset,
+    session_list_public,
+)
+from sessions_app.serializers import (
+    OwnerTimeSlotSerializer,
+    SessionSerializer,
+    TimeSlotSerializer,
+    timetable_session,
+)
+from studio import timezones
 from studio.testing import book, cancel_slot, wait
 
 
@@ -78,3 +89,36 @@ class SlotSerializerParityTests(TestCase):
                         self.assertTrue(fast["bookings"])
                         compared += 1
         self.assertEqual(compared, 2 * len(pks))
+
+
+class TimetableRowParityTests(TestCase):
+    """The public list's rows (read without model instances) show each session
+    exactly as SessionSerializer shows the same session with the same slots."""
+
+    def test_timetable_rows_match_the_session_serializer(self):
+        open_slot = make_slot(capacity=3, title="Open")
+        book(open_slot)
+        full = make_slot(capacity=1, start=now() + timedelta(days=2), title="Full")
+        book(full)
+        wait(full, ClientFactory())
+        session = open_slot.session
+        session.rrule = "FREQ=WEEKLY;BYDAY=MO"
+        session.rrule_start = now() + timedelta(days=7)
+        session.rrule_minutes = 45
+        session.rrule_capacity = 8
+        session.save()
+        compared = 0
+        for zone in [None, "America/New_York", "UTC"]:
+            request = request_in(zone)
+            at = now()
+            slots = public_slots(zone=timezones.viewing_zone(request))
+            rows = PublicTimetable(Session.objects.all(), slots=slots, narrowed=False)[0:20]
+            expected = session_list_public(Session.objects.all(), slots=slots)
+            self.assertEqual([row["id"] for row in rows], [s.pk for s in expected])
+            for row, session in zip(rows, expected, strict=True):
+                with self.subTest(zone=zone, session=session.title):
+                    fast = timetable_session(row, timezones.viewing_zone(request), at)
+                    drf = SessionSerializer(session, context={"request": request}).data
+                    self.assertEqual(json.loads(json.dumps(fast)), json.loads(json.dumps(drf)))
+                    compared += 1
+        self.assertEqual(compared, 6)
