@@ -168,7 +168,7 @@ def booking_create(
                 time_slot=slot,
                 data={"position": booking.waitlist_position},
             )
-        timetable_changed()
+        timetable_changed(seats_only=True)
     return booking
 
 
@@ -253,7 +253,7 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
         if status == BookingStatus.CONFIRMED:
             for locked_slot in slots:
                 waitlist_promote(time_slot=locked_slot, locked_users=waiting, by=by)
-        timetable_changed()
+        timetable_changed(seats_only=True)
 
 
 def waitlist_promote(

@@ -49,6 +49,10 @@ CACHE_ERRORS = (RedisError, OSError)
 
 KEY_PREFIX = "timetable"
 VERSION_KEY = f"{KEY_PREFIX}:version"
+# A second version, of the schedule alone (which slots there are, when, and
+# whether cancelled): bookings leave it as it is, so what depends on the
+# schedule alone, such as how many sessions a list holds, outlives them.
+SCHEDULE_KEY = f"{KEY_PREFIX}:schedule"
 
 
 def _new_version() -> int:
@@ -57,28 +61,39 @@ def _new_version() -> int:
     return time.time_ns()
 
 
-def timetable_version() -> int:
-    version = cache.get(VERSION_KEY)
+def _version(key: str) -> int:
+    version = cache.get(key)
     if version is None:
-        cache.add(VERSION_KEY, _new_version(), timeout=None)
-        version = cache.get(VERSION_KEY, 0)
+        cache.add(key, _new_version(), timeout=None)
+        version = cache.get(key, 0)
     return version
 
 
-def _bump() -> None:
-    try:
+def timetable_version() -> int:
+    return _version(VERSION_KEY)
+
+
+def schedule_version() -> int:
+    return _version(SCHEDULE_KEY)
+
+
+def _bump(keys: tuple[str, ...]) -> None:
+    for key in keys:
         try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # not in the cache (never set, evicted or cleared)
-            cache.set(VERSION_KEY, _new_version(), timeout=None)
-    except CACHE_ERRORS as exc:
-        logger.warning("The timetable cache's version was not moved: %s", exc)
+            try:
+                cache.incr(key)
+            except ValueError:  # not in the cache (never set, evicted or cleared)
+                cache.set(key, _new_version(), timeout=None)
+        except CACHE_ERRORS as exc:
+            logger.warning("The timetable cache's version was not moved: %s", exc)
 
 
-def timetable_changed() -> None:
+def timetable_changed(*, seats_only: bool = False) -> None:
     """Call in any write that the public timetable shows: the version moves
-    once the write commits, and not at all if it rolls back."""
-    transaction.on_commit(_bump)
+    once the write commits, and not at all if it rolls back. `seats_only`: the
+    write changed seats (bookings, the waitlist) and not the schedule."""
+    keys = (VERSION_KEY,) if seats_only else (VERSION_KEY, SCHEDULE_KEY)
+    transaction.on_commit(lambda: _bump(keys))
 
 
 def timetable_changed_elsewhere(sender, **kwargs) -> None:
@@ -94,6 +109,40 @@ def _seconds_to_live() -> int:
     if first is None:
         return limit
     return max(1, min(limit, int((first - now()) / timedelta(seconds=1))))
+
+
+def _caching() -> bool:
+    return settings.STUDIO_TIMETABLE_CACHE_SECONDS > 0 and settings.STUDIO_TIMETABLE_CACHE_SHARED
+
+
+def remembered_count(identity: str, *, seats: bool) -> Callable[[Callable[[], int]], int]:
+    """What keeps a list's count, `identity` naming the list (its filters and
+    the viewing zone), for `selectors.PublicTimetable`. The count is kept under
+    the schedule's version, or with `seats` (a list of slots with a free seat)
+    under the timetable's; and, like an answer, until the earliest upcoming
+    slot starts. So the first read after a booking counts afresh only the
+    lists that depend on seats."""
+
+    def remember(count: Callable[[], int]) -> int:
+        if not _caching():
+            return count()
+        digest = hashlib.sha256(identity.encode()).hexdigest()
+        try:
+            version = timetable_version() if seats else schedule_version()
+            key = f"{KEY_PREFIX}:count:{version}:{digest}"
+            value = cache.get(key)
+        except CACHE_ERRORS as exc:
+            logger.warning("The timetable cache is unreachable; counting afresh: %s", exc)
+            return count()
+        if value is None:
+            value = count()
+            try:
+                cache.set(key, value, _seconds_to_live())
+            except CACHE_ERRORS as exc:
+                logger.warning("The timetable cache is unreachable; not keeping a count: %s", exc)
+        return value
+
+    return remember
 
 
 def _query_key(request, view) -> str | None:
@@ -123,7 +172,7 @@ def cached_response(view, request, build: Callable[[], Response]) -> HttpRespons
 
     The answer is kept rendered, so a cached read costs two cache lookups
     (the version and the answer), no query and no serialization."""
-    if settings.STUDIO_TIMETABLE_CACHE_SECONDS <= 0 or not settings.STUDIO_TIMETABLE_CACHE_SHARED:
+    if not _caching():
         return build()
     query = _query_key(request, view)
     if query is None:

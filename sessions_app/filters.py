@@ -1,10 +1,12 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
-from sessions_app import selectors
+from sessions_app import cache, selectors
 from sessions_app.models import Category, Session, TimeSlot
 from studio import timezones
 
@@ -79,8 +81,15 @@ class PublicSessionFilter(filters.FilterSet):
         return selectors.session_list_public(super().filter_queryset(queryset), slots=self.slots())
 
     def timetable(self) -> selectors.PublicTimetable:
-        """The list's sessions, read a page at a time (see PublicTimetable)."""
-        narrowed = any(self.form.cleaned_data.get(name) for name in SESSION_FILTERS)
+        """The list's sessions, read a page at a time (see PublicTimetable),
+        its count kept while the schedule (and, with `available`, the seats)
+        stays as it is."""
+        data = self.form.cleaned_data
+        read = sorted((name, str(value)) for name, value in data.items() if value)
+        identity = f"{urlencode(read)}|{timezones.viewing_zone(self.request).key}"
         return selectors.PublicTimetable(
-            super().filter_queryset(self.queryset), slots=self.slots(), narrowed=narrowed
+            super().filter_queryset(self.queryset),
+            slots=self.slots(),
+            narrowed=any(data.get(name) for name in SESSION_FILTERS),
+            remember=cache.remembered_count(identity, seats=data.get("available") == "true"),
         )

@@ -5,6 +5,7 @@ the count, one for the sessions with their instructors, one for their slots
 (and, for the owner's view, one for the slots' bookings with their clients).
 """
 
+from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -117,17 +118,29 @@ class PublicTimetable:
     index of upcoming slots, until it has met enough sessions, so its cost
     follows the page, not the timetable. A page costs three queries (the
     walk, the sessions with their instructors, their slots) and the count one.
-    `narrowed`: whether `sessions` is narrowed at all (else it is not joined).
+    `narrowed`: whether `sessions` is narrowed at all (else it is not joined);
+    `remember`: what may keep the count (`cache.remembered_count`).
     """
 
-    def __init__(self, sessions: QuerySet[Session], *, slots: QuerySet[TimeSlot], narrowed: bool):
+    def __init__(
+        self,
+        sessions: QuerySet[Session],
+        *,
+        slots: QuerySet[TimeSlot],
+        narrowed: bool,
+        remember: Callable[[Callable[[], int]], int] | None = None,
+    ):
         self.slots = slots.filter(session__in=sessions) if narrowed else slots
+        self._remember = remember
         self._count: int | None = None
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self.slots.order_by().values("session_id").distinct().count()
+            self._count = self._remember(self._count_all) if self._remember else self._count_all()
         return self._count
+
+    def _count_all(self) -> int:
+        return self.slots.order_by().values("session_id").distinct().count()
 
     def __len__(self) -> int:
         return self.count()

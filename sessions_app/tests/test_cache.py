@@ -7,14 +7,16 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import TransactionTestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import localtime, now
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.services import booking_create
 from sessions_app import cache as timetable_cache
+from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.testing import PUBLIC, cancel_slot, free_port, sign_in
 
@@ -207,6 +209,48 @@ class TimetableCacheTests(TransactionTestCase):
         self.assertEqual(timetable_cache.timetable_version(), version)
         self.assertEqual(slot_of(self.read())["booked"], 0)
 
+    def count_queries(self, **params) -> tuple[int, int]:
+        """The list's count and how many count queries answering it took."""
+        with CaptureQueriesContext(connection) as queries:
+            body = self.read(**params)
+        return body["count"], sum("COUNT(" in q["sql"] for q in queries.captured_queries)
+
+    def test_a_booking_leaves_the_kept_count_of_a_list_that_does_not_depend_on_seats(self):
+        SessionFactory.create_batch(2, instructor=self.instructor)
+        for session in Session.objects.exclude(pk=self.session.pk):
+            TimeSlotFactory(session=session)
+        self.assertEqual(self.count_queries(), (3, 1))
+
+        booking_create(client=self.booker, time_slot_id=self.slot.pk, by=None)
+
+        # The answer is built afresh (the booking shows), its count is kept.
+        self.assertEqual(self.count_queries(), (3, 0))
+        self.assertEqual(slot_of(self.read(page_size=1))["booked"], 1)
+
+    def test_a_booking_that_takes_the_last_seat_moves_the_count_of_free_seats(self):
+        full_soon = TimeSlotFactory(capacity=1)
+        self.assertEqual(self.count_queries(available="true"), (2, 1))
+
+        booking_create(client=self.booker, time_slot_id=full_soon.pk, by=None)
+
+        self.assertEqual(self.count_queries(available="true"), (1, 1))
+
+    def test_a_schedule_change_moves_every_kept_count(self):
+        other = TimeSlotFactory()
+        self.assertEqual(self.count_queries(), (2, 1))
+        self.assertEqual(self.count_queries(category=self.session.category), (2, 1))
+
+        cancel_slot(other)
+
+        self.assertEqual(self.count_queries(), (1, 1))
+        self.assertEqual(self.count_queries(category=self.session.category), (1, 1))
+
+    def test_a_count_is_kept_per_filter_and_viewing_zone(self):
+        self.assertEqual(self.count_queries(), (1, 1))
+        self.assertEqual(self.count_queries(tz="America/New_York"), (1, 1))
+        self.assertEqual(self.count_queries(search="nothing like it"), (0, 1))
+        self.assertEqual(self.count_queries(tz="America/New_York", page_size=5), (1, 0))
+
     def test_a_lost_version_starts_above_every_earlier_one(self):
         self.read()
         before = timetable_cache.timetable_version()
@@ -253,12 +297,17 @@ class TimetableCacheKeyTests(TransactionTestCase):
         self.reader = APIClient()
 
     def cached_keys(self) -> int:
+        """How many answers the cache holds."""
         return sum(
             1
             for key in cache._cache
             if f":{timetable_cache.KEY_PREFIX}:" in key
-            and not key.endswith(timetable_cache.VERSION_KEY)
+            and not key.endswith((timetable_cache.VERSION_KEY, timetable_cache.SCHEDULE_KEY))
+            and f":{timetable_cache.KEY_PREFIX}:count:" not in key
         )
+
+    def cached_counts(self) -> int:
+        return sum(1 for key in cache._cache if f":{timetable_cache.KEY_PREFIX}:count:" in key)
 
     def test_the_same_query_written_differently_is_one_entry(self):
         for query in [
@@ -270,12 +319,16 @@ class TimetableCacheKeyTests(TransactionTestCase):
             with self.subTest(query=query):
                 self.assertEqual(self.reader.get(PUBLIC + query).status_code, 200)
         self.assertEqual(self.cached_keys(), 1)
+        self.assertEqual(self.cached_counts(), 1)
 
     def test_unknown_or_repeated_parameters_are_answered_without_filling_the_cache(self):
         for query in ["?junk=1", "?junk=2", "?category=yoga&category=pilates", "?Category=yoga"]:
             with self.subTest(query=query):
                 self.assertEqual(self.reader.get(PUBLIC + query).status_code, 200)
         self.assertEqual(self.cached_keys(), 0)
+        # A count is kept per set of filters as the list reads them: no
+        # filter (the junk is not read), and the category the list read.
+        self.assertEqual(self.cached_counts(), 2)
 
     def test_a_refused_query_is_not_cached(self):
         self.assertEqual(self.reader.get(PUBLIC, {"category": "nope"}).status_code, 400)
