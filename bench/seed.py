@@ -27,7 +27,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils.timezone import now  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
@@ -80,6 +80,10 @@ class Seeder:
             made = self.make_sessions(teachers, sessions)
             slots = self.make_slots(made, teachers, per_session)
             booked = self.make_bookings(clients, slots, options["bookings_per_client"])
+        # The planner's statistics, as a database that has lived with its
+        # rows has them (autovacuum's ANALYZE would come only later).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(
             f"\nSeeded {instructors} instructors, {len(clients)} clients, {sessions} sessions, "
             f"{sessions * per_session} slots, {booked} bookings "

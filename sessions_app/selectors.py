@@ -78,8 +78,11 @@ def session_list_public(
     )
 
 
-# Rows of the slot walk read at a time; most pages need one batch.
-PAGE_WALK_BATCH = 500
+# Rows of the slot walk read at a time: first twice the sessions the page
+# needs (and at least PAGE_WALK_FIRST), then twice as many each time, up to
+# PAGE_WALK_MOST. Most pages need one batch.
+PAGE_WALK_FIRST = 40
+PAGE_WALK_MOST = 2000
 
 SESSION_COLUMNS = (
     "id",
@@ -163,13 +166,14 @@ class PublicTimetable:
         """The ids of the sessions from `offset` to `stop` in the timetable's order."""
         walk = self.slots.order_by("start", "session_id", "id").values_list("session_id", flat=True)
         met: dict[int, None] = {}
-        read = 0
+        read, batch = 0, max(2 * stop, PAGE_WALK_FIRST)
         while len(met) < stop:
-            batch = list(walk[read : read + PAGE_WALK_BATCH])
-            met.update(dict.fromkeys(batch))
-            read += len(batch)
-            if len(batch) < PAGE_WALK_BATCH:
+            rows = list(walk[read : read + batch])
+            met.update(dict.fromkeys(rows))
+            read += len(rows)
+            if len(rows) < batch:
                 break
+            batch = min(2 * batch, PAGE_WALK_MOST)
         return list(met)[offset:stop]
 
 

@@ -195,7 +195,10 @@ class TimetableOrderTests(SessionApiTestCase):
         expected = [s.pk for s in selectors.session_list_public(Session.objects.all(), slots=slots)]
         self.assertEqual(len(expected), 12)
 
-        with mock.patch.object(selectors, "PAGE_WALK_BATCH", 4):
+        with (
+            mock.patch.object(selectors, "PAGE_WALK_FIRST", 1),
+            mock.patch.object(selectors, "PAGE_WALK_MOST", 4),
+        ):
             timetable = selectors.PublicTimetable(
                 Session.objects.all(), slots=slots, narrowed=False
             )
