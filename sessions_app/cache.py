@@ -1,9 +1,11 @@
 """The public timetable's answers, cached through Django's cache framework.
 
-An answer is cached under the timetable's version, the path, the query as the
-view reads it (validated, in a fixed order) and the viewing zone; a request
-with parameters the view does not read is answered uncached, so junk query
-strings cannot fill the cache. Every write the public can see calls
+An answer is cached under the path, the query as the view reads it (in a
+fixed order, defaults left out) and the viewing zone, together with the
+timetable's version it was built at; a request with parameters the view does
+not read is answered uncached, so junk query strings cannot fill the cache,
+and a query the view refuses is answered 400 and never kept. An answer kept
+at an earlier version is not served. Every write the public can see calls
 `timetable_changed()` (or sends `studio.signals.timetable_changed`), which
 moves the version on as soon as the write commits (`transaction.on_commit`),
 before the writing request answers; so once a write has committed and its
@@ -115,6 +117,28 @@ def _caching() -> bool:
     return settings.STUDIO_TIMETABLE_CACHE_SECONDS > 0 and settings.STUDIO_TIMETABLE_CACHE_SHARED
 
 
+def _kept(name: str, version_key: str) -> tuple[str, int, object]:
+    """One round trip to the cache: the current version under `version_key`
+    and what is kept under `name` if it was kept at that version. Returns the
+    entry's key, the version, and the value or None."""
+    key = f"{KEY_PREFIX}:{name}"
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        version = _version(version_key)
+    entry = found.get(key)
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+        return key, version, entry[1]
+    return key, version, None
+
+
+def _keep(key: str, version: int, value: object) -> None:
+    try:
+        cache.set(key, (version, value), _seconds_to_live())
+    except CACHE_ERRORS as exc:
+        logger.warning("The timetable cache is unreachable; not keeping %s: %s", key, exc)
+
+
 def remembered_count(identity: str, *, seats: bool) -> Callable[[Callable[[], int]], int]:
     """What keeps a list's count, `identity` naming the list (its filters and
     the viewing zone), for `selectors.PublicTimetable`. The count is kept under
@@ -128,50 +152,54 @@ def remembered_count(identity: str, *, seats: bool) -> Callable[[Callable[[], in
             return count()
         digest = hashlib.sha256(identity.encode()).hexdigest()
         try:
-            version = timetable_version() if seats else schedule_version()
-            key = f"{KEY_PREFIX}:count:{version}:{digest}"
-            value = cache.get(key)
+            key, version, value = _kept(f"count:{digest}", VERSION_KEY if seats else SCHEDULE_KEY)
         except CACHE_ERRORS as exc:
             logger.warning("The timetable cache is unreachable; counting afresh: %s", exc)
             return count()
         if value is None:
             value = count()
-            try:
-                cache.set(key, value, _seconds_to_live())
-            except CACHE_ERRORS as exc:
-                logger.warning("The timetable cache is unreachable; not keeping a count: %s", exc)
+            _keep(key, version, value)
         return value
 
     return remember
 
 
 def _query_key(request, view) -> str | None:
-    """The request's query as `view` reads it, or None when it carries a
-    parameter the view does not read, one twice, or a value its filters refuse."""
+    """The request's query as `view` reads it: its parameters in a fixed
+    order, those left empty or at their defaults left out. None when it
+    carries a parameter the view does not read, or one twice. Values are
+    not checked here: a query the view refuses is answered 400, never kept."""
     params = request.query_params
     paginator = view.paginator
     known = {
         *view.filterset_class.base_filters,
         paginator.page_query_param,
         paginator.page_size_query_param,
-        timezones.QUERY_PARAM,
     }
-    if any(name not in known or len(params.getlist(name)) > 1 for name in params):
-        return None
-    filterset = view.filterset_class(params, request=request)
-    if not filterset.is_valid():
-        return None
-    read = {name: value for name, value in filterset.form.cleaned_data.items() if value}
-    read["page"] = params.get(paginator.page_query_param, "1")
-    read["page_size"] = paginator.get_page_size(request)
+    read = {}
+    for name in params:
+        values = params.getlist(name)
+        if len(values) > 1:
+            return None
+        if name == timezones.QUERY_PARAM:
+            continue  # the viewing zone is a part of the key of its own
+        if name not in known:
+            return None
+        if values[0]:
+            read[name] = values[0]
+    if read.get(paginator.page_query_param) == "1":
+        del read[paginator.page_query_param]
+    if read.get(paginator.page_size_query_param) == str(paginator.page_size):
+        del read[paginator.page_size_query_param]
     return urlencode(sorted(read.items()))
 
 
 def cached_response(view, request, build: Callable[[], Response]) -> HttpResponseBase:
     """The cached answer to this request of `view`, or `build()`'s, kept for the next.
 
-    The answer is kept rendered, so a cached read costs two cache lookups
-    (the version and the answer), no query and no serialization."""
+    The answer is kept rendered, with the version it was built at, so a
+    cached read costs one round trip to the cache (the version and the
+    answer together), no query and no serialization."""
     if not _caching():
         return build()
     query = _query_key(request, view)
@@ -180,15 +208,11 @@ def cached_response(view, request, build: Callable[[], Response]) -> HttpRespons
     identity = f"{request.path}?{query}|{timezones.viewing_zone(request).key}"
     digest = hashlib.sha256(identity.encode()).hexdigest()
     try:
-        key = f"{KEY_PREFIX}:{timetable_version()}:{digest}"
-        content = cache.get(key)
+        key, version, content = _kept(f"answer:{digest}", VERSION_KEY)
     except CACHE_ERRORS as exc:
         logger.warning("The timetable cache is unreachable; answering fresh: %s", exc)
         return build()
     if content is None:
         content = JSONRenderer().render(build().data)
-        try:
-            cache.set(key, content, _seconds_to_live())
-        except CACHE_ERRORS as exc:
-            logger.warning("The timetable cache is unreachable; not keeping the answer: %s", exc)
+        _keep(key, version, content)
     return HttpResponse(content, content_type="application/json")

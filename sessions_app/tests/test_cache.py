@@ -56,6 +56,28 @@ class TimetableCacheTests(TransactionTestCase):
             second = self.read()
         self.assertEqual(first, second)
 
+    def test_a_cached_read_is_one_round_trip_to_the_cache(self):
+        self.read(category=self.session.category)
+        calls = []
+        real = timetable_cache.cache
+
+        class Counted:
+            def __getattr__(self, name):
+                calls.append(name)
+                return getattr(real, name)
+
+        with mock.patch.object(timetable_cache, "cache", Counted()), self.assertNumQueries(0):
+            self.read(category=self.session.category, page="1", page_size="20")
+
+        self.assertEqual(calls, ["get_many"])
+
+    def test_an_answer_kept_at_an_earlier_version_is_not_served(self):
+        self.read()
+        timetable_cache._bump((timetable_cache.VERSION_KEY,))
+
+        with self.assertNumQueries(4):  # built again (the count is kept)
+            self.read()
+
     def test_a_booking_by_one_client_shows_in_the_next_read_of_another(self):
         self.assertEqual(slot_of(self.read())["booked"], 0)
 
