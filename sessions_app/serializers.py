@@ -60,20 +60,24 @@ class TimeSlotSerializer(serializers.ModelSerializer):
         # The fields above describe the object (and the schema); the dict is
         # built directly because timetables hold many slots and DRF's
         # field-by-field path costs most of a list page's time.
-        zone = timezones.viewing_zone(self.context.get("request"))
-        return {
-            "id": slot.pk,
-            "session": slot.session_id,
-            "start": timezones.render(slot.start, zone),
-            "end": timezones.render(slot.end, zone),
-            "timezone": zone.key,
-            "capacity": slot.capacity,
-            "booked": slot.booked,
-            "available": slot.available,
-            "is_full": slot.is_full,
-            "status": slot.status,
-            "waitlisted": slot.waiting,
-        }
+        return slot_representation(slot, timezones.viewing_zone(self.context.get("request")))
+
+
+def slot_representation(slot: TimeSlot, zone: ZoneInfo) -> dict:
+    """`slot` as TimeSlotSerializer shows it to a viewer in `zone`."""
+    return {
+        "id": slot.pk,
+        "session": slot.session_id,
+        "start": timezones.render(slot.start, zone),
+        "end": timezones.render(slot.end, zone),
+        "timezone": zone.key,
+        "capacity": slot.capacity,
+        "booked": slot.booked,
+        "available": slot.available,
+        "is_full": slot.is_full,
+        "status": slot.status,
+        "waitlisted": slot.waiting,
+    }
 
 
 # A session's repeating schedule (API.md section 9). (A docstring here would
