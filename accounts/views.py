@@ -32,8 +32,16 @@ def _signed_in(user, request: Request, status_code: int) -> Response:
     return Response(AuthSerializer(body, context={"request": request}).data, status=status_code)
 
 
-class RegisterView(APIView):
+class SignInView(APIView):
+    """An endpoint for anyone that ignores the `Authorization` header: a client
+    whose access token has expired still sends it, and must still be able to
+    register, sign in, refresh its tokens or reset its password."""
+
+    authentication_classes: list = []
     permission_classes = [AllowAny]
+
+
+class RegisterView(SignInView):
     throttle_classes = [AuthRateThrottle]
 
     @extend_schema(
@@ -47,8 +55,7 @@ class RegisterView(APIView):
         return _signed_in(user, request, status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
-    permission_classes = [AllowAny]
+class LoginView(SignInView):
     throttle_classes = [AuthRateThrottle]
 
     @extend_schema(
@@ -62,9 +69,7 @@ class LoginView(APIView):
         return _signed_in(user, request, status.HTTP_200_OK)
 
 
-class RefreshTokenView(APIView):
-    permission_classes = [AllowAny]
-
+class RefreshTokenView(SignInView):
     @extend_schema(
         request=RefreshSerializer,
         responses={200: TokenPairSerializer},
@@ -114,8 +119,7 @@ class PasswordChangeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetView(APIView):
-    permission_classes = [AllowAny]
+class PasswordResetView(SignInView):
     throttle_classes = [AuthRateThrottle]
 
     @extend_schema(request=PasswordResetSerializer, responses={202: None}, auth=[])
@@ -124,9 +128,7 @@ class PasswordResetView(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmView(APIView):
-    permission_classes = [AllowAny]
-
+class PasswordResetConfirmView(SignInView):
     @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, auth=[])
     def post(self, request: Request) -> Response:
         services.password_reset_confirm(
