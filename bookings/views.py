@@ -27,6 +27,7 @@ from sessions_app import selectors as session_selectors
 from sessions_app.models import Session, TimeSlot
 from sessions_app.permissions import IsSessionOwner
 from sessions_app.serializers import SessionDetailSerializer
+from studio.exception_handler import PROBLEM_CONTENT_TYPE
 from studio.serializers import ProblemSerializer
 
 CONFLICT = OpenApiResponse(
@@ -103,7 +104,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         answer = idempotency.idempotent_answer(
             client=request.user, key=key, body=request.data, run=run
         )
-        return Response(answer.body, status=answer.status, headers=answer.headers)
+        # A stored refusal is given again as the problem it was.
+        content_type = PROBLEM_CONTENT_TYPE if answer.status >= 400 else None
+        return Response(
+            answer.body, status=answer.status, headers=answer.headers, content_type=content_type
+        )
 
     def _book(self, request: Request) -> Response:
         serializer = BookingCreateSerializer(data=request.data)

@@ -142,16 +142,16 @@ class SchemaAndDocsErrorTests(APITestCase):
                     response = getattr(self.client, method)(path)
 
                     assert_problem(self, response, 405, "method_not_allowed")
-                    self.assertEqual(response["Content-Type"], "application/json")
+                    self.assertEqual(response["Content-Type"], "application/problem+json")
 
     def test_options_on_the_docs_is_a_json_problem_not_a_server_error(self):
         response = self.client.options("/api/docs/")
 
         assert_problem(self, response, 405, "method_not_allowed")
-        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response["Content-Type"], "application/problem+json")
 
     def test_an_unacceptable_schema_format_is_a_json_problem(self):
         response = self.client.get("/api/schema/", HTTP_ACCEPT="text/csv")
 
         assert_problem(self, response, 406, "not_acceptable")
-        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response["Content-Type"], "application/problem+json")
