@@ -19,6 +19,8 @@ class StudioPagination(PageNumberPagination):
         fields["count"]["example"] = 1
         fields["next"]["example"] = None
         fields["previous"]["example"] = None
+        # Every page carries all four; `next` and `previous` are null at the ends.
+        envelope["required"] = ["count", "next", "previous", "results"]
         return envelope
 
     def get_page_size(self, request) -> int:

@@ -346,7 +346,7 @@ class IdempotencySchemaTests(SimpleTestCase):
         responses = self.operation["responses"]
         for status, code in [("409", "idempotency_key_in_use"), ("422", "idempotency_key_reused")]:
             with self.subTest(status=status):
-                examples = responses[status]["content"]["application/json"]["examples"]
+                examples = responses[status]["content"]["application/problem+json"]["examples"]
                 self.assertIn(code, [example["value"]["code"] for example in examples.values()])
         for status in ["201", "400", "409"]:
             with self.subTest(status=status):

@@ -79,6 +79,7 @@ class QueryParameterSchemaTests(APITestCase):
         for path, operations in self.schema["paths"].items():
             for method, operation in operations.items():
                 for parameter in operation.get("parameters", []):
-                    if parameter["in"] == "query":
+                    # An empty `tz` names no zone: it is a 400 `invalid_timezone`.
+                    if parameter["in"] == "query" and parameter["name"] != "tz":
                         with self.subTest(path=path, method=method, name=parameter["name"]):
                             self.assertIs(parameter.get("allowEmptyValue"), True)

@@ -76,7 +76,7 @@ class SchemaTests(APITestCase):
         for path in lists:
             with self.subTest(path=path):
                 responses = self.schema["paths"][path]["get"]["responses"]
-                problem = responses["404"]["content"]["application/json"]["schema"]
+                problem = responses["404"]["content"]["application/problem+json"]["schema"]
                 self.assertTrue(problem["$ref"].endswith("/Problem"))
 
     def test_a_page_past_the_last_is_a_404_problem(self):
@@ -104,7 +104,9 @@ class SchemaTests(APITestCase):
 
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
-        ref = problem["content"]["application/json"]["schema"]["$ref"]
+        # Served, and documented, as RFC 9457's media type only.
+        self.assertEqual(set(problem["content"]), {"application/problem+json"})
+        ref = problem["content"]["application/problem+json"]["schema"]["$ref"]
         self.assertTrue(ref.endswith("/Problem"))
 
 
