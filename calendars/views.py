@@ -197,7 +197,9 @@ class SessionCalendarView(CalendarFileView):
             "Conditional requests are answered 304 while nothing changed."
         ),
         parameters=[
-            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The session's id."
+            ),
             *_VALIDATORS,
         ],
         responses=_feed_responses(

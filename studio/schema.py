@@ -2,6 +2,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import (
     build_examples_list,
     force_instance,
+    get_view_model,
     is_patched_serializer,
 )
 from drf_spectacular.utils import OpenApiResponse
@@ -149,6 +150,14 @@ class StudioAutoSchema(AutoSchema):
                 f"use that one.\n\n{operation.get('description', '')}"
             ).strip()
         return operation
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        model = get_view_model(self.view, emit_warnings=False)
+        for parameter in parameters:
+            if parameter["name"] == "id" and model is not None and not parameter.get("description"):
+                parameter["description"] = f"The {model._meta.verbose_name}'s id."
+        return parameters
 
     def _returns_datetimes(self) -> bool:
         return _has_datetimes(self.get_response_serializers())

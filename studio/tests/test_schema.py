@@ -186,6 +186,7 @@ class OperationTests(SchemaTestCase):
                     continue
                 with self.subTest(method=method, path=path, name=parameter["name"]):
                     self.assertTrue(parameter["required"])
+                    self.assertTrue(parameter.get("description"))
                     if (path, parameter["name"]) == ("/api/calendar/{secret}.ics", "secret"):
                         self.assertEqual(parameter["schema"]["type"], "string")
                     else:
