@@ -80,9 +80,10 @@ TIMEZONE_PARAMETERS = [
         "in": "header",
         "name": timezones.HEADER,
         "required": False,
-        "schema": {"type": "string", "minLength": 1, "example": "America/New_York"},
+        # No minLength: with `tz` given the header is not read at all.
+        "schema": {"type": "string", "example": "America/New_York"},
         "description": "The viewing time zone when the `tz` query parameter is not given; "
-        "an IANA name. An unknown name is 400 `invalid_timezone`.",
+        "an IANA name. An unknown name (an empty one too) is 400 `invalid_timezone`.",
     },
 ]
 

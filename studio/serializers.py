@@ -81,15 +81,18 @@ class ViewingZoneField(serializers.Field):
 
 
 # The `errors` of a 400 `invalid`: each field names a list of messages, or,
-# for a nested object or a list of objects in the body, the errors nested the
-# same way (`{"time_slots": [{}, {"end": ["..."]}]}`).
+# for a nested object or a list in the body, the errors nested the same way:
+# `{"time_slots": [{}, {"end": ["..."]}]}`, or `[["..."]]` for an item that is
+# not an object at all.
+MESSAGES_SCHEMA = {"type": "array", "items": {"type": "string"}}
+NESTED_ERRORS_SCHEMA = {"type": "object", "additionalProperties": True}
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "additionalProperties": {
         "anyOf": [
-            {"type": "array", "items": {"type": "string"}},
-            {"type": "object", "additionalProperties": True},
-            {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+            MESSAGES_SCHEMA,
+            NESTED_ERRORS_SCHEMA,
+            {"type": "array", "items": {"anyOf": [NESTED_ERRORS_SCHEMA, MESSAGES_SCHEMA]}},
         ]
     },
 }
