@@ -18,6 +18,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle
+from studio.schema import Tags
 from studio.serializers import ProblemSerializer
 
 
@@ -32,11 +33,26 @@ def _signed_in(user, request: Request, status_code: int) -> Response:
     return Response(AuthSerializer(body, context={"request": request}).data, status=status_code)
 
 
-class RegisterView(APIView):
+class SignInView(APIView):
+    """An endpoint for anyone that ignores the `Authorization` header: a client
+    whose access token has expired still sends it, and must still be able to
+    register, sign in, refresh its tokens or reset its password."""
+
+    authentication_classes: list = []
     permission_classes = [AllowAny]
+
+
+class RegisterView(SignInView):
     throttle_classes = [AuthRateThrottle]
 
     @extend_schema(
+        operation_id="auth_register",
+        tags=[Tags.AUTHENTICATION],
+        summary="Register",
+        description="Creates a client or instructor account and signs it in: the answer "
+        "carries the user and a token pair. Registering as an instructor is 403 "
+        "`instructor_signup_closed` while the studio's instructor sign-up is closed. "
+        "Throttled per client address.",
         request=RegisterSerializer,
         responses={201: AuthSerializer, 403: ProblemSerializer},
         auth=[],
@@ -47,13 +63,18 @@ class RegisterView(APIView):
         return _signed_in(user, request, status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
-    permission_classes = [AllowAny]
+class LoginView(SignInView):
     throttle_classes = [AuthRateThrottle]
 
     @extend_schema(
+        operation_id="auth_login",
+        tags=[Tags.AUTHENTICATION],
+        summary="Sign in",
+        description="Signs in with email (any case) and password: the answer carries the "
+        "user and a token pair. A wrong email or password is 401 `invalid_credentials`. "
+        "Throttled per client address.",
         request=LoginSerializer,
-        responses={200: AuthSerializer},
+        responses={200: AuthSerializer, 401: ProblemSerializer},
         auth=[],
         examples=examples.LOGIN,
     )
@@ -62,12 +83,16 @@ class LoginView(APIView):
         return _signed_in(user, request, status.HTTP_200_OK)
 
 
-class RefreshTokenView(APIView):
-    permission_classes = [AllowAny]
-
+class RefreshTokenView(SignInView):
     @extend_schema(
+        operation_id="auth_refresh",
+        tags=[Tags.AUTHENTICATION],
+        summary="Refresh the token pair",
+        description="Trades a refresh token for a new access and refresh token; the old "
+        "refresh token is revoked. A refresh token that is bad, expired or revoked is 401 "
+        "`token_not_valid`. An expired access token in the Authorization header is ignored.",
         request=RefreshSerializer,
-        responses={200: TokenPairSerializer},
+        responses={200: TokenPairSerializer, 401: ProblemSerializer},
         auth=[],
         examples=examples.REFRESH,
     )
@@ -79,15 +104,35 @@ class RefreshTokenView(APIView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=RefreshSerializer, responses={204: None})
+    @extend_schema(
+        operation_id="auth_logout",
+        tags=[Tags.AUTHENTICATION],
+        summary="Sign out",
+        description="Revokes the given refresh token of the signed-in user; other sign-ins stay.",
+        request=RefreshSerializer,
+        responses={204: None},
+    )
     def post(self, request: Request) -> Response:
         services.token_revoke(user=request.user, **_validated(RefreshSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(
-    get=extend_schema(examples=examples.ME_GET),
-    patch=extend_schema(examples=examples.ME_PATCH),
+    get=extend_schema(
+        operation_id="profile_retrieve",
+        tags=[Tags.PROFILE],
+        summary="Your profile",
+        description="The signed-in user.",
+        examples=examples.ME_GET,
+    ),
+    patch=extend_schema(
+        operation_id="profile_update",
+        tags=[Tags.PROFILE],
+        summary="Change your profile",
+        description="Changes the fields given (name, time zone, email reminders); the "
+        "others stay as they are. Role and email are not changed here.",
+        examples=examples.ME_PATCH,
+    ),
 )
 class MeView(generics.RetrieveUpdateAPIView):
     permission_classes = [IsAuthenticated]
@@ -106,7 +151,15 @@ class MeView(generics.RetrieveUpdateAPIView):
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    @extend_schema(
+        operation_id="auth_password_change",
+        tags=[Tags.AUTHENTICATION],
+        summary="Change your password",
+        description="Sets a new password given the current one; the user's refresh "
+        "tokens are revoked, so other sign-ins end.",
+        request=PasswordChangeSerializer,
+        responses={204: None},
+    )
     def post(self, request: Request) -> Response:
         services.user_change_password(
             user=request.user, by=request.user, **_validated(PasswordChangeSerializer, request)
@@ -114,20 +167,35 @@ class PasswordChangeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetView(APIView):
-    permission_classes = [AllowAny]
+class PasswordResetView(SignInView):
     throttle_classes = [AuthRateThrottle]
 
-    @extend_schema(request=PasswordResetSerializer, responses={202: None}, auth=[])
+    @extend_schema(
+        operation_id="auth_password_reset",
+        tags=[Tags.AUTHENTICATION],
+        summary="Ask for a password reset link",
+        description="Mails a reset link to the account with this email, if there is one; "
+        "the answer is the same either way. Throttled per client address.",
+        request=PasswordResetSerializer,
+        responses={202: None},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         services.password_reset_request(**_validated(PasswordResetSerializer, request))
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, auth=[])
+class PasswordResetConfirmView(SignInView):
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        tags=[Tags.AUTHENTICATION],
+        summary="Set a new password with a reset link",
+        description="Sets a new password with the `uid` and `token` of a mailed reset "
+        "link; a link that is wrong, used or expired is 400 `invalid`.",
+        request=PasswordResetConfirmSerializer,
+        responses={204: None},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         services.password_reset_confirm(
             by=None, **_validated(PasswordResetConfirmSerializer, request)

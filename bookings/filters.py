@@ -1,7 +1,13 @@
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from bookings import selectors
 from bookings.models import Booking, BookingStatus
+
+
+@extend_schema_field({"$ref": "#/components/schemas/BookingStatusEnum"})
+class BookingStatusFilter(filters.ChoiceFilter):
+    """A booking status, documented as the booking's own status enum."""
 
 
 class BookingFilter(filters.FilterSet):
@@ -11,7 +17,7 @@ class BookingFilter(filters.FilterSet):
         help_text="upcoming: slots that start in the future, soonest first; "
         "past: slots that have started, latest first.",
     )
-    status = filters.ChoiceFilter(choices=BookingStatus.choices, method="filter_noop")
+    status = BookingStatusFilter(choices=BookingStatus.choices, method="filter_noop")
 
     class Meta:
         model = Booking

@@ -3,7 +3,8 @@ from rest_framework.routers import SimpleRouter
 
 from bookings.views import BookingViewSet, SessionTimeSlotViewSet
 
-router = SimpleRouter()
+# Path converters, so an id is an integer in the routes and in the schema.
+router = SimpleRouter(use_regex_path=False)
 router.register("bookings", BookingViewSet, basename="booking")
 
 # The instructor's operations on a slot of a session. They sit under the

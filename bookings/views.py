@@ -27,6 +27,8 @@ from sessions_app import selectors as session_selectors
 from sessions_app.models import Session, TimeSlot
 from sessions_app.permissions import IsSessionOwner
 from sessions_app.serializers import SessionDetailSerializer
+from studio.exception_handler import PROBLEM_CONTENT_TYPE
+from studio.schema import Tags
 from studio.serializers import ProblemSerializer
 
 CONFLICT = OpenApiResponse(
@@ -65,8 +67,22 @@ IDEMPOTENT_REPLAYED = OpenApiParameter(
 
 
 @extend_schema_view(
-    list=extend_schema(examples=examples.BOOKING_LIST),
-    retrieve=extend_schema(examples=examples.BOOKING_DETAIL),
+    list=extend_schema(
+        operation_id="bookings_list",
+        tags=[Tags.BOOKINGS],
+        summary="Your bookings",
+        description="The signed-in client's bookings: `when=upcoming` (slot starts in the "
+        "future, soonest first) or `when=past` (slot has started, latest first), and by "
+        "`status`.",
+        examples=examples.BOOKING_LIST,
+    ),
+    retrieve=extend_schema(
+        operation_id="bookings_retrieve",
+        tags=[Tags.BOOKINGS],
+        summary="One of your bookings",
+        description="A booking of the signed-in client; anyone else's is 404.",
+        examples=examples.BOOKING_DETAIL,
+    ),
 )
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A client's bookings. Other people's bookings are not found (404)."""
@@ -74,7 +90,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [IsClient]
     serializer_class = BookingSerializer
     filterset_class = BookingFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator
@@ -86,6 +102,13 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self.get_serializer(booking).data, status=status_code)
 
     @extend_schema(
+        operation_id="bookings_create",
+        tags=[Tags.BOOKINGS],
+        summary="Book a time slot",
+        description="Books a seat on a time slot for the signed-in client, or, with "
+        "`waitlist: true` on a full slot, joins its waitlist. Checked in this order: "
+        "409 `slot_cancelled`, `slot_expired`, `already_booked`, `time_conflict`, then "
+        "`slot_full` (or `waitlist_full` when joining a full waitlist).",
         request=BookingCreateSerializer,
         parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         responses={201: BookingSerializer, 409: CONFLICT, 422: KEY_REUSED},
@@ -103,7 +126,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         answer = idempotency.idempotent_answer(
             client=request.user, key=key, body=request.data, run=run
         )
-        return Response(answer.body, status=answer.status, headers=answer.headers)
+        # A stored refusal is given again as the problem it was.
+        content_type = PROBLEM_CONTENT_TYPE if answer.status >= 400 else None
+        return Response(
+            answer.body, status=answer.status, headers=answer.headers, content_type=content_type
+        )
 
     def _book(self, request: Request) -> Response:
         serializer = BookingCreateSerializer(data=request.data)
@@ -119,6 +146,13 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(self.get_serializer(booking).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="bookings_cancel",
+        tags=[Tags.BOOKINGS],
+        summary="Cancel a booking",
+        description="Cancels a booking of the signed-in client; its seat goes to the "
+        "waitlist or is free again. Cancelling twice changes nothing. After "
+        "`cancel_before` the booking is marked `late`; once the slot has started, 409 "
+        "`cancellation_closed`.",
         request=None,
         responses={200: BookingSerializer, 409: CONFLICT},
         examples=examples.BOOKING_CANCEL,
@@ -129,7 +163,14 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._render(booking)
 
     @extend_schema(
-        responses={200: BookingSerializer, 409: CONFLICT}, examples=examples.BOOKING_CANCEL
+        operation_id="bookings_cancel_legacy",
+        tags=[Tags.BOOKINGS],
+        summary="Cancel a booking (deprecated path)",
+        description="Deprecated: an older way to `POST /api/bookings/{id}/cancel/`, kept "
+        "working; use that one. The booking is cancelled, not deleted.",
+        deprecated=True,
+        responses={200: BookingSerializer, 409: CONFLICT},
+        examples=examples.BOOKING_CANCEL,
     )
     def destroy(self, request: Request, pk=None) -> Response:
         return self.cancel(request, pk=pk)
@@ -149,7 +190,7 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
 
     permission_classes = [IsAuthenticated, IsSessionOwner]
     queryset = Session.objects.select_related("instructor")
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
     filter_backends = []
 
     def get_serializer_class(self):
@@ -164,6 +205,9 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
         return get_object_or_404(slots, pk=self.kwargs["slot_id"])
 
     @extend_schema(
+        operation_id="time_slots_cancel",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Cancel a time slot of your session",
         description=(
             "The studio cancels an upcoming time slot: it takes no more bookings and "
             "every confirmed and waitlisted booking on it is cancelled. Answers the "
@@ -183,6 +227,9 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
         return Response(serializer.data)
 
     @extend_schema(
+        operation_id="time_slots_attendance",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Mark a booking's attendance",
         description=(
             "Marks a confirmed booking of the slot `attended` or `no_show`, from 30 "
             "minutes before the slot starts until 7 days after it ends (else 409 "

@@ -24,9 +24,10 @@ from calendars.renderers import CalendarRenderer, calendar_bytes
 from calendars.serializers import CalendarFeedUrlSerializer
 from studio.errors import PreconditionFailedError
 from studio.examples import problem_example
+from studio.schema import Tags
 from studio.serializers import ProblemSerializer
 
-TAG = "calendar"
+TAG = Tags.CALENDAR_FEEDS
 
 
 def feed_url(request: Request, secret: str) -> str:
@@ -44,6 +45,8 @@ class CalendarFeedUrlView(APIView):
         tags=[TAG],
         operation_id="calendar_url_retrieve",
         summary="The address of your calendar feed",
+        description="The secret address of the signed-in user's calendar feed: an "
+        "instructor's slots or a client's bookings.",
         responses=CalendarFeedUrlSerializer,
         examples=examples.CALENDAR_URL_GET,
     )
@@ -54,7 +57,9 @@ class CalendarFeedUrlView(APIView):
     @extend_schema(
         tags=[TAG],
         operation_id="calendar_url_replace",
-        summary="A new address for your calendar feed; the old one stops working",
+        summary="Replace the address of your calendar feed",
+        description="Makes a new secret address for your calendar feed; the old one "
+        "answers 404 from then on.",
         request=None,
         responses=CalendarFeedUrlSerializer,
         examples=examples.CALENDAR_URL_POST,
@@ -152,8 +157,9 @@ class CalendarFeedView(CalendarFileView):
     @extend_schema(
         tags=[TAG],
         operation_id="calendar_feed",
-        summary="Your calendar feed (no sign-in: the address is the secret)",
+        summary="Your calendar feed",
         description=(
+            "No sign-in: the address is the secret. "
             "An instructor's slots, or a client's bookings (confirmed, and cancelled ones as "
             "`STATUS:CANCELLED`), whose slot starts 30 days ago or later; one event each, "
             "its `SEQUENCE` raised on every change. Conditional requests (`If-None-Match`, "
@@ -191,7 +197,9 @@ class SessionCalendarView(CalendarFileView):
             "Conditional requests are answered 304 while nothing changed."
         ),
         parameters=[
-            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The session's id."
+            ),
             *_VALIDATORS,
         ],
         responses=_feed_responses(

@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAuthenticated
 from notifications import examples
 from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
+from studio.schema import Tags
 
 
 class NotificationListView(generics.ListAPIView):
@@ -18,6 +19,13 @@ class NotificationListView(generics.ListAPIView):
     def get_queryset(self):
         return Notification.objects.filter(user=self.request.user).order_by("-created_at", "-id")
 
-    @extend_schema(examples=examples.NOTIFICATION_LIST)
+    @extend_schema(
+        operation_id="notifications_list",
+        tags=[Tags.PROFILE],
+        summary="Your notifications",
+        description="The signed-in user's own notifications, newest first: mail sent "
+        "and mail to be sent (a reminder shows once it falls due).",
+        examples=examples.NOTIFICATION_LIST,
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -13,6 +13,7 @@ from studio import timezones
 # Ids are 64-bit: a larger number cannot name a row, and the database would
 # refuse to compare with it.
 MAX_ID = 2**63 - 1
+SEARCH_MAX_LENGTH = 100
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
@@ -27,6 +28,25 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "boolean"})
+class TrueFalseFilter(filters.ChoiceFilter):
+    """A flag given as `true` or `false`, as a boolean query parameter is sent."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["choices"] = [("true", "true"), ("false", "false")]
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"$ref": "#/components/schemas/CategoryEnum"})
+class CategoryFilter(filters.ChoiceFilter):
+    """A category, documented as the session's own category enum."""
+
+
+@extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH})
+class SearchFilter(filters.CharFilter):
+    """Free text, documented with its length limit."""
+
+
 # The parameters that narrow the sessions themselves, not their slots.
 SESSION_FILTERS = ("category", "instructor", "search")
 
@@ -39,7 +59,7 @@ class PublicSessionFilter(filters.FilterSet):
     given, every upcoming slot shows.
     """
 
-    category = filters.ChoiceFilter(choices=Category.choices)
+    category = CategoryFilter(choices=Category.choices)
     instructor = IdFilter(field_name="instructor_id", help_text=_("Instructor id."))
     date_from = filters.DateFilter(
         method="filter_by_slots", help_text=_("First day, in the viewing time zone.")
@@ -47,13 +67,14 @@ class PublicSessionFilter(filters.FilterSet):
     date_to = filters.DateFilter(
         method="filter_by_slots", help_text=_("Last day (inclusive), in the viewing time zone.")
     )
-    available = filters.ChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
+    available = TrueFalseFilter(
         method="filter_by_slots",
         help_text=_("true: only slots with a free seat."),
     )
-    search = filters.CharFilter(
-        method="filter_search", max_length=100, help_text=_("Words of the title or description.")
+    search = SearchFilter(
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text=_("Words of the title or description; at most 100 characters."),
     )
 
     class Meta:

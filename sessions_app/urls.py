@@ -3,26 +3,34 @@ from rest_framework.routers import SimpleRouter
 
 from sessions_app.views import PublicSessionViewSet, SessionViewSet
 
-router = SimpleRouter()
+# Path converters, so an id is an integer in the routes and in the schema.
+router = SimpleRouter(use_regex_path=False)
 router.register("sessions", SessionViewSet, basename="session")
 router.register("public/sessions", PublicSessionViewSet, basename="public-session")
 
-# The first API's paths, kept as aliases of the REST routes.
+# The first API's paths, kept as aliases of the REST routes (deprecated in
+# the schema, under operation ids of their own).
 aliases = [
-    path("sessions/create/", SessionViewSet.as_view({"post": "create"}), name="session-create"),
+    path(
+        "sessions/create/",
+        SessionViewSet.as_view({"post": "create"}, alias_of="/api/sessions/"),
+        name="session-create",
+    ),
     path(
         "sessions/instructor/",
-        SessionViewSet.as_view({"get": "list"}),
+        SessionViewSet.as_view({"get": "list"}, alias_of="/api/sessions/"),
         name="session-instructor-list",
     ),
     path(
         "sessions/<int:pk>/update/",
-        SessionViewSet.as_view({"put": "update", "patch": "partial_update"}),
+        SessionViewSet.as_view(
+            {"put": "update", "patch": "partial_update"}, alias_of="/api/sessions/{id}/"
+        ),
         name="session-update",
     ),
     path(
         "sessions/<int:pk>/delete/",
-        SessionViewSet.as_view({"delete": "destroy"}),
+        SessionViewSet.as_view({"delete": "destroy"}, alias_of="/api/sessions/{id}/"),
         name="session-delete",
     ),
 ]

@@ -1,7 +1,7 @@
 from django.http.response import HttpResponseBase
 from django.utils.timezone import now
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -22,9 +22,25 @@ from sessions_app.serializers import (
 )
 from studio import timezones
 from studio.routers import public_reads
+from studio.schema import Tags
 from studio.serializers import ProblemSerializer
 
 
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="sessions_list",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Your sessions",
+        description="The signed-in instructor's own sessions, past slots included.",
+    ),
+    retrieve=extend_schema(
+        operation_id="sessions_retrieve",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="One of your sessions, with its bookings",
+        description="A session as its owner sees it: every slot, each listing its bookings "
+        "with the client's name and email.",
+    ),
+)
 class SessionViewSet(viewsets.ModelViewSet):
     """The instructor's own sessions.
 
@@ -32,8 +48,10 @@ class SessionViewSet(viewsets.ModelViewSet):
     session up first (404 when there is none), then let only its owner in (403).
     """
 
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
     filter_backends = []
+    # Set on the routes of the first API (see urls.py): the path they alias.
+    alias_of: str | None = None
 
     def get_permissions(self):
         if self.action in ("list", "create"):
@@ -66,6 +84,13 @@ class SessionViewSet(viewsets.ModelViewSet):
         return Response(serializer.data, status=status_code)
 
     @extend_schema(
+        operation_id="sessions_create",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Create a session",
+        description="Creates a session of the signed-in instructor with its time slots "
+        "(`time_slots`), a repeating schedule (`recurrence`) or both. A slot starts in "
+        "the future, ends after it starts, holds 1 to 500 people and overlaps none of "
+        "the instructor's other slots.",
         request=SessionCreateSerializer,
         responses={201: SessionSerializer},
         examples=examples.SESSION_CREATE,
@@ -79,6 +104,15 @@ class SessionViewSet(viewsets.ModelViewSet):
         return self._render(session, status.HTTP_201_CREATED)
 
     @extend_schema(
+        operation_id="sessions_update",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Replace a session",
+        description="Replaces the session's fields (`title` and `category` required). "
+        "`time_slots`, when given, is the full list: an item with `id` changes that slot, "
+        "one without adds a slot, and a slot left out is deleted. A slot holding any "
+        "booking cannot be deleted (409 `has_bookings`) and no capacity can go below its "
+        "confirmed bookings (409 `capacity_below_booked`). Nothing of a refused request "
+        "is saved.",
         request=SessionUpdateSerializer,
         responses={200: SessionSerializer, 409: ProblemSerializer},
     )
@@ -90,13 +124,26 @@ class SessionViewSet(viewsets.ModelViewSet):
         return self._render(session)
 
     @extend_schema(
+        operation_id="sessions_partial_update",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Change some fields of a session",
+        description="Changes only the fields given; a field left out stays as it is. "
+        "`time_slots`, when given, is the full list, as with PUT (409 `has_bookings` for "
+        "a left-out slot that holds bookings, 409 `capacity_below_booked`).",
         request=SessionUpdateSerializer,
         responses={200: SessionSerializer, 409: ProblemSerializer},
     )
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
-    @extend_schema(responses={204: None, 409: ProblemSerializer})
+    @extend_schema(
+        operation_id="sessions_delete",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="Delete a session",
+        description="Deletes the session and its slots; refused with 409 `has_bookings` "
+        "while any slot holds a booking (booking history is never destroyed).",
+        responses={204: None, 409: ProblemSerializer},
+    )
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         services.session_delete(session=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -114,10 +161,18 @@ class PublicSessionViewSet(
     permission_classes = [AllowAny]
     serializer_class = SessionSerializer
     filterset_class = PublicSessionFilter
-    lookup_value_regex = r"\d+"
+    lookup_value_converter = "int"
     queryset = Session.objects.all()
 
-    @extend_schema(examples=examples.PUBLIC_LIST)
+    @extend_schema(
+        operation_id="public_sessions_list",
+        tags=[Tags.TIMETABLE],
+        summary="The public timetable",
+        description="Sessions with at least one upcoming slot, each with its upcoming "
+        "slots only, soonest first. The date filters are days in the viewing time zone, "
+        "inclusive.",
+        examples=examples.PUBLIC_LIST,
+    )
     def list(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         with public_reads():
             return cached_response(self, request, lambda: self._timetable_page(request))
@@ -134,7 +189,13 @@ class PublicSessionViewSet(
         zone, at = timezones.viewing_zone(request), now()
         return self.get_paginated_response([timetable_session(row, zone, at) for row in rows])
 
-    @extend_schema(examples=examples.PUBLIC_DETAIL)
+    @extend_schema(
+        operation_id="public_sessions_retrieve",
+        tags=[Tags.TIMETABLE],
+        summary="A session of the timetable",
+        description="A session with its upcoming slots; 404 if it has none.",
+        examples=examples.PUBLIC_DETAIL,
+    )
     def retrieve(self, request: Request, *args, **kwargs) -> HttpResponseBase:
         build = super().retrieve
         with public_reads():

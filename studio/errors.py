@@ -310,3 +310,11 @@ class ServiceUnavailableError(StudioError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+def _error_classes(cls: type[StudioError] = StudioError) -> list[type[StudioError]]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _error_classes(child))]
+
+
+# Every code the API answers, in a stable order: the `code` enum of the schema.
+PROBLEM_CODES: list[str] = sorted({cls.code for cls in _error_classes()})

@@ -25,11 +25,19 @@ from studio import errors
 
 logger = logging.getLogger(__name__)
 
+# RFC 9457's media type: what every error is served as, whatever the request's
+# Accept header (a client asking for application/json reads it as JSON).
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ProblemJSONRenderer(JSONRenderer):
+    media_type = PROBLEM_CONTENT_TYPE
+
 
 def problem_response(error: errors.StudioError) -> JsonResponse:
     """The answer to `error` as a plain Django response, for errors raised
     outside DRF."""
-    response = JsonResponse(error.body(), status=error.status)
+    response = JsonResponse(error.body(), status=error.status, content_type=PROBLEM_CONTENT_TYPE)
     for name, value in error.headers.items():
         response[name] = value
     return response
@@ -164,8 +172,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     set_rollback()
     request = context.get("request")
     if request is not None:
-        # An error is JSON whatever the view renders on success (the OpenAPI
-        # document is YAML, Swagger UI is HTML).
-        request.accepted_renderer = JSONRenderer()
-        request.accepted_media_type = JSONRenderer.media_type
+        # An error is a problem body whatever the view renders on success (the
+        # OpenAPI document is YAML, Swagger UI is HTML, a feed is iCalendar).
+        request.accepted_renderer = ProblemJSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     return Response(error.body(), status=error.status, headers=error.headers)

@@ -69,7 +69,7 @@ def problem_page(error: errors.StudioError) -> bytes:
     head = [
         f"HTTP/1.1 {error.status} {problem['title']}",
         "Connection: close",
-        "Content-Type: application/json",
+        "Content-Type: application/problem+json",
         f"Content-Length: {len(body)}",
         *(f"{name}: {value}" for name, value in error.headers.items()),
     ]

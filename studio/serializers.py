@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from studio import timezones
+from studio.errors import PROBLEM_CODES
 
 
 class ZonedDateTimeField(serializers.DateTimeField):
@@ -79,14 +80,44 @@ class ViewingZoneField(serializers.Field):
         return timezones.viewing_zone(self.context.get("request")).key
 
 
+# The `errors` of a 400 `invalid`: each field names a list of messages, or,
+# for a nested object or a list in the body, the errors nested the same way:
+# `{"time_slots": [{}, {"end": ["..."]}]}`, or `[["..."]]` for an item that is
+# not an object at all.
+MESSAGES_SCHEMA = {"type": "array", "items": {"type": "string"}}
+NESTED_ERRORS_SCHEMA = {"type": "object", "additionalProperties": True}
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {
+        "anyOf": [
+            MESSAGES_SCHEMA,
+            NESTED_ERRORS_SCHEMA,
+            {"type": "array", "items": {"anyOf": [NESTED_ERRORS_SCHEMA, MESSAGES_SCHEMA]}},
+        ]
+    },
+}
+
+
+@extend_schema_field(FIELD_ERRORS_SCHEMA)
+class FieldErrorsField(serializers.DictField):
+    pass
+
+
 class ProblemSerializer(serializers.Serializer):
     """The error body of every 4xx and 5xx answer (RFC 9457 problem details)."""
 
-    type = serializers.CharField(default="about:blank")
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        required=False, help_text="For code `invalid`: field name to list of messages."
+    # Every answer carries all of these but `errors`.
+    optional_in_response = ("errors",)
+
+    type = serializers.CharField(help_text="Always `about:blank`.")
+    title = serializers.CharField(help_text="The HTTP status's phrase.")
+    status = serializers.IntegerField(help_text="The HTTP status.")
+    code = serializers.ChoiceField(
+        choices=PROBLEM_CODES, help_text="Stable and machine-readable: branch on it."
+    )
+    detail = serializers.CharField(help_text="One human sentence.")
+    errors = FieldErrorsField(
+        required=False,
+        help_text="For code `invalid` only: field name to its list of messages, nested the "
+        "way the request body is.",
     )

@@ -401,9 +401,48 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Relative: the server that serves the document. Generated clients take
+    # their base URL as an argument.
+    "SERVERS": [{"url": "/", "description": "The server that serves this document."}],
+    # The operations' groups (studio.schema.Tags), by what a client does.
+    "TAGS": [
+        {
+            "name": "Authentication",
+            "description": "Registering, signing in and out, refreshing tokens, and "
+            "changing or resetting a password. Register, login, refresh and password "
+            "reset ignore any Authorization header.",
+        },
+        {
+            "name": "Profile",
+            "description": "The signed-in user: their profile (time zone, reminders) "
+            "and the notifications mailed to them.",
+        },
+        {
+            "name": "Timetable",
+            "description": "The public timetable: sessions with upcoming time slots, "
+            "no sign-in needed.",
+        },
+        {
+            "name": "Instructor sessions",
+            "description": "An instructor's own sessions and their time slots: create, "
+            "change, delete, cancel a slot, mark attendance.",
+        },
+        {
+            "name": "Bookings",
+            "description": "A client's bookings: book a time slot (or join its "
+            "waitlist), list, cancel.",
+        },
+        {
+            "name": "Calendar feeds",
+            "description": "iCalendar feeds to subscribe to: your own secret feed and "
+            "each session's public one.",
+        },
+        {"name": "Service", "description": "Health of the service, for monitors."},
+    ],
     # No online validator badge: the page calls no host but this server.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
+        "ProblemCodeEnum": "studio.errors.PROBLEM_CODES",
         "SlotStatusEnum": "sessions_app.models.SlotStatus",
         "BookingStatusEnum": "bookings.models.BookingStatus",
         "NotificationKindEnum": "studio.signals.MailKind",

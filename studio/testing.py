@@ -64,7 +64,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 # Signing in and the problem body.
 
 PROBLEM_KEYS = frozenset({"type", "title", "status", "code", "detail"})
-PROBLEM_CONTENT_TYPE = re.compile(r"^application/(problem\+)?json\s*(;|$)")
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 def sign_in(client: APIClient, user: User | None) -> dict[str, str] | None:
@@ -81,14 +81,14 @@ def sign_in(client: APIClient, user: User | None) -> dict[str, str] | None:
 def assert_problem(test: UnitTestCase, response, status: int, code: str) -> dict[str, Any]:
     """`response` is the contract's problem body for `status` and `code`.
 
-    Checks the HTTP status, a JSON content type, exactly the keys `type`,
+    Checks the HTTP status, the content type `application/problem+json`, exactly the keys `type`,
     `title`, `status`, `code` and `detail` (plus `errors` only when the body
     has it, as a non-empty object), `type` about:blank, `title` the status's
     HTTP phrase, `status` the HTTP status, `detail` one non-empty string, and
     no traceback in the body. Returns the body.
     """
     test.assertEqual(response.status_code, status, response.content[:500])
-    test.assertRegex(response["Content-Type"], PROBLEM_CONTENT_TYPE)
+    test.assertEqual(response["Content-Type"], PROBLEM_CONTENT_TYPE)
     body = response.json()
     test.assertIsInstance(body, dict, body)
     expected_keys = PROBLEM_KEYS | ({"errors"} if "errors" in body else set())

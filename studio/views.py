@@ -22,6 +22,7 @@ from studio.errors import (
     StudioError,
 )
 from studio.exception_handler import database_unavailable, problem_response, to_studio_error
+from studio.schema import Tags
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="health_check",
+        tags=[Tags.SERVICE],
+        summary="Health check",
+        description="200 while the service and its database answer; 503 with "
+        "`Retry-After` when the database is unreachable.",
         auth=[],
         responses=inline_serializer(
             "Health", {"status": serializers.CharField(), "database": serializers.CharField()}

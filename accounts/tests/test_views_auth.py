@@ -4,10 +4,13 @@ throttle, through HTTP."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import override_settings
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework import status
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts import services
 from accounts.models import Role, User
@@ -16,7 +19,9 @@ from studio.testing import (
     LOGIN,
     LOGOUT,
     ME,
+    NEW_PASSWORD,
     PASSWORD_RESET,
+    PASSWORD_RESET_CONFIRM,
     PROBLEM_KEYS,
     REFRESH,
     REGISTER,
@@ -415,3 +420,84 @@ class LogoutViewTests(AccountApiTestCase):
 
         assert_problem(self, response, status.HTTP_401_UNAUTHORIZED, "not_authenticated")
         self.assertIn("Bearer", response["WWW-Authenticate"])
+
+
+class StaleAuthorizationTests(AccountApiTestCase):
+    """Register, login, refresh and password reset ignore the Authorization
+    header: a client whose access token expired still sends it."""
+
+    def setUp(self):
+        super().setUp()
+        self.user = ClientFactory(email="ana@example.com")
+        expired = AccessToken.for_user(self.user)
+        expired.set_exp(lifetime=-timedelta(seconds=1))
+        self.stale_headers = {
+            "expired access token": f"Bearer {expired}",
+            "garbage token": "Bearer garbage.token.value",
+            "unknown scheme": "Basic YW5hOnNlY3JldA==",
+        }
+
+    def send(self, path: str, body: dict, header: str):
+        self.client.credentials(HTTP_AUTHORIZATION=header)
+        with self.captureOnCommitCallbacks(execute=True):
+            return self.client.post(path, body)
+
+    def test_a_stale_authorization_header_does_not_stop_a_refresh(self):
+        for name, header in self.stale_headers.items():
+            with self.subTest(header=name):
+                refresh = services.tokens_for(self.user)["refresh"]
+
+                response = self.send(REFRESH, {"refresh": refresh}, header)
+
+                self.assertEqual(response.status_code, status.HTTP_200_OK, response.content)
+                self.assertEqual(set(response.json()), {"access", "refresh"})
+
+    def test_a_stale_authorization_header_does_not_stop_a_login(self):
+        for name, header in self.stale_headers.items():
+            with self.subTest(header=name):
+                response = self.send(
+                    LOGIN, {"email": "ana@example.com", "password": PASSWORD}, header
+                )
+
+                self.assertEqual(response.status_code, status.HTTP_200_OK, response.content)
+                self.assertEqual(response.json()["user"]["id"], self.user.pk)
+
+    def test_a_stale_authorization_header_does_not_stop_a_registration(self):
+        for index, (name, header) in enumerate(self.stale_headers.items()):
+            with self.subTest(header=name):
+                email = f"new{index}@example.com"
+                response = self.send(REGISTER, register_body(email=email), header)
+
+                self.assertEqual(response.status_code, status.HTTP_201_CREATED, response.content)
+                self.assertTrue(User.objects.filter(email=email).exists())
+
+    def test_a_stale_authorization_header_does_not_stop_a_password_reset(self):
+        for name, header in self.stale_headers.items():
+            with self.subTest(header=name):
+                mail.outbox = []
+
+                response = self.send(PASSWORD_RESET, {"email": "ana@example.com"}, header)
+
+                self.assertEqual(response.status_code, status.HTTP_202_ACCEPTED, response.content)
+                self.assertEqual(len(mail.outbox), 1)
+
+    def test_a_stale_authorization_header_does_not_stop_a_reset_confirmation(self):
+        for name, header in self.stale_headers.items():
+            with self.subTest(header=name):
+                self.user.refresh_from_db()
+                body = {
+                    "uid": urlsafe_base64_encode(force_bytes(self.user.pk)),
+                    "token": default_token_generator.make_token(self.user),
+                    "new_password": f"{NEW_PASSWORD}-{name.split()[0]}",
+                }
+
+                response = self.send(PASSWORD_RESET_CONFIRM, body, header)
+
+                self.assertEqual(response.status_code, status.HTTP_204_NO_CONTENT, response.content)
+                self.user.refresh_from_db()
+                self.assertTrue(self.user.check_password(body["new_password"]))
+
+    def test_a_signed_in_endpoint_still_refuses_the_expired_token(self):
+        self.client.credentials(HTTP_AUTHORIZATION=self.stale_headers["expired access token"])
+
+        assert_problem(self, self.client.get(ME), status.HTTP_401_UNAUTHORIZED, "token_not_valid")

@@ -75,6 +75,7 @@ class ReplayTests(IdempotentBookingTestCase):
         response = self.post_with_key({"time_slot": slot.pk})
 
         self.assert_replayed(response, refused, 409)
+        # assert_problem checks the replay is served as a problem, like the first.
         assert_problem(self, response, 409, "slot_full")
         self.assertEqual(self.my_bookings(), 0)
         # A new key is a new request, and books the freed seat.
@@ -84,7 +85,9 @@ class ReplayTests(IdempotentBookingTestCase):
         first = assert_problem(self, self.post_with_key({"time_slot": 999_999}), 400, "invalid")
         self.assertIn("time_slot", first["errors"])
 
-        self.assert_replayed(self.post_with_key({"time_slot": 999_999}), first, 400)
+        response = self.post_with_key({"time_slot": 999_999})
+        self.assert_replayed(response, first, 400)
+        assert_problem(self, response, 400, "invalid")
 
     def test_bodies_with_the_same_json_value_are_the_same_body(self):
         slot = make_slot()
@@ -343,7 +346,7 @@ class IdempotencySchemaTests(SimpleTestCase):
         responses = self.operation["responses"]
         for status, code in [("409", "idempotency_key_in_use"), ("422", "idempotency_key_reused")]:
             with self.subTest(status=status):
-                examples = responses[status]["content"]["application/json"]["examples"]
+                examples = responses[status]["content"]["application/problem+json"]["examples"]
                 self.assertIn(code, [example["value"]["code"] for example in examples.values()])
         for status in ["201", "400", "409"]:
             with self.subTest(status=status):

@@ -210,7 +210,9 @@ class BookingSchemaTests(APITestCase):
         ]
         for operation in operations:
             with self.subTest(operation=operation["operationId"]):
-                problem = operation["responses"]["409"]["content"]["application/json"]["schema"]
+                problem = operation["responses"]["409"]["content"]["application/problem+json"][
+                    "schema"
+                ]
                 self.assertTrue(problem["$ref"].endswith("/Problem"))
 
 

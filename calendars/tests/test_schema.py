@@ -31,7 +31,7 @@ class CalendarSchemaTests(SimpleTestCase):
                 self.assertNotIn("content", responses["304"])
                 self.assertEqual(set(responses["304"]["headers"]), {"ETag", "Last-Modified"})
                 for code in ["404", "406", "412"]:
-                    self.assertEqual(set(responses[code]["content"]), {"application/json"})
+                    self.assertEqual(set(responses[code]["content"]), {"application/problem+json"})
 
     def test_the_feeds_need_no_sign_in_and_only_get(self):
         for path in FEEDS:

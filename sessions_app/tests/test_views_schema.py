@@ -28,7 +28,9 @@ class SessionSchemaTests(APITestCase):
         ]
         for operation in operations:
             with self.subTest(operation=operation["operationId"]):
-                problem = operation["responses"]["409"]["content"]["application/json"]["schema"]
+                problem = operation["responses"]["409"]["content"]["application/problem+json"][
+                    "schema"
+                ]
                 self.assertTrue(problem["$ref"].endswith("/Problem"))
 
     def test_schema_documents_the_instructor_filter_as_an_id_in_range(self):

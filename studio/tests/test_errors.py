@@ -229,6 +229,46 @@ class InvalidTimezoneRequestTests(APITestCase):
 handler500 = "studio.views.server_error"
 
 
+class ProblemContentTypeTests(APITestCase):
+    """Errors are served as application/problem+json (RFC 9457), also to a
+    client that asks for application/json: its body is the same JSON."""
+
+    ACCEPTS = {
+        "no Accept": {},
+        "JSON": {"HTTP_ACCEPT": "application/json"},
+        "anything": {"HTTP_ACCEPT": "*/*"},
+    }
+
+    def answers(self):
+        """(what, response, status, code) of errors raised at every level."""
+        for accept, headers in self.ACCEPTS.items():
+            yield accept, self.client.get("/api/me/", **headers), 401, "not_authenticated"
+            yield accept, self.client.post("/api/login/", {}, **headers), 400, "invalid"
+            yield (
+                accept,
+                self.client.get("/api/me/?tz=Mars/Base", **headers),
+                400,
+                "invalid_timezone",
+            )
+            yield accept, self.client.get("/api/nothing-here/", **headers), 404, "not_found"
+            yield accept, self.client.delete("/api/health/", **headers), 405, "method_not_allowed"
+
+    def test_every_kind_of_error_is_served_as_problem_json(self):
+        for accept, response, status, code in self.answers():
+            with self.subTest(accept=accept, path=response.wsgi_request.path, code=code):
+                self.assertEqual(response["Content-Type"], "application/problem+json")
+                self.assertEqual(json.loads(response.content)["code"], code)
+                self.assertEqual(response.status_code, status)
+
+    def test_success_answers_stay_application_json(self):
+        for accept, headers in self.ACCEPTS.items():
+            with self.subTest(accept=accept):
+                response = self.client.get("/api/health/", **headers)
+
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response["Content-Type"], "application/json")
+
+
 class CsrfTests(SimpleTestCase):
     def test_post_to_an_unknown_api_path_is_404_json_even_with_csrf_checks(self):
         client = APIClient(enforce_csrf_checks=True)

@@ -60,7 +60,9 @@ class SchemaExampleTests(SimpleTestCase):
         cls.schema = SchemaGenerator().get_schema(request=None, public=True)
 
     def media(self, body):
-        return body.get("content", {}).get("application/json", {})
+        # Success answers and request bodies are JSON; problems, problem+json.
+        content = body.get("content", {})
+        return content.get("application/json") or content.get("application/problem+json", {})
 
     def check(self, media, where):
         examples = media.get("examples", {})
@@ -132,6 +134,7 @@ class SchemaExampleTests(SimpleTestCase):
 
 # Errors whose examples show a message formatted for one request.
 FORMATTED_MESSAGES = {
+    errors.InvalidTimezoneError,
     errors.ThrottledError,
     errors.UnsupportedMediaTypeError,
     errors.UriTooLongError,
@@ -150,7 +153,7 @@ def error_examples(schema: dict):
             for code, answer in operation["responses"].items():
                 if code < "400":
                     continue
-                media = answer.get("content", {}).get("application/json", {})
+                media = answer.get("content", {}).get("application/problem+json", {})
                 for name, example in media.get("examples", {}).items():
                     yield f"{method} {path} {code} {name}", int(code), example["value"]
 
@@ -195,21 +198,29 @@ class ErrorExampleTests(SimpleTestCase):
             "429": drf.Throttled(42),
             "503": OperationalError("connection refused"),
         }
-        self.assertEqual(set(answers) | {"414"}, set(PROBLEM_EXAMPLES))
+        self.assertEqual(set(answers) | {"413", "414"}, set(PROBLEM_EXAMPLES))
         with self.assertLogs("studio.exception_handler", "WARNING"):
             for status, exc in answers.items():
                 with self.subTest(status=status):
                     example = PROBLEM_EXAMPLES[status]
                     self.assertEqual(rendered(exc), (int(status), example.value))
+        too_large = self.client.post(
+            "/api/login/", "[" + "1," * 200_000 + "1]", content_type="application/json"
+        )
+        example = PROBLEM_EXAMPLES["413"]
+        self.assertEqual((too_large.status_code, too_large.json()), (413, example.value))
         long_query = self.client.get("/api/public/sessions/", {"search": "s" * 5000})
         example = PROBLEM_EXAMPLES["414"]
         self.assertEqual((long_query.status_code, long_query.json()), (414, example.value))
 
     def test_conflict_examples_are_the_timetable_errors(self):
-        for method, error in [
-            ("DELETE", errors.HasBookingsError()),
-            ("other", errors.CapacityBelowBookedError()),
+        for method, raised in [
+            ("DELETE", [errors.HasBookingsError()]),
+            ("other", [errors.CapacityBelowBookedError(), errors.HasBookingsError()]),
         ]:
             with self.subTest(method=method):
-                example = CONFLICT_EXAMPLES[method]
-                self.assertEqual(rendered(error), (409, example.value))
+                examples = CONFLICT_EXAMPLES[method]
+                self.assertEqual(
+                    [rendered(error) for error in raised],
+                    [(409, example.value) for example in examples],
+                )

@@ -76,7 +76,7 @@ class SchemaTests(APITestCase):
         for path in lists:
             with self.subTest(path=path):
                 responses = self.schema["paths"][path]["get"]["responses"]
-                problem = responses["404"]["content"]["application/json"]["schema"]
+                problem = responses["404"]["content"]["application/problem+json"]["schema"]
                 self.assertTrue(problem["$ref"].endswith("/Problem"))
 
     def test_a_page_past_the_last_is_a_404_problem(self):
@@ -104,7 +104,9 @@ class SchemaTests(APITestCase):
 
     def test_error_responses_use_the_problem_schema(self):
         problem = self.schema["paths"]["/api/login/"]["post"]["responses"]["400"]
-        ref = problem["content"]["application/json"]["schema"]["$ref"]
+        # Served, and documented, as RFC 9457's media type only.
+        self.assertEqual(set(problem["content"]), {"application/problem+json"})
+        ref = problem["content"]["application/problem+json"]["schema"]["$ref"]
         self.assertTrue(ref.endswith("/Problem"))
 
 
@@ -142,16 +144,16 @@ class SchemaAndDocsErrorTests(APITestCase):
                     response = getattr(self.client, method)(path)
 
                     assert_problem(self, response, 405, "method_not_allowed")
-                    self.assertEqual(response["Content-Type"], "application/json")
+                    self.assertEqual(response["Content-Type"], "application/problem+json")
 
     def test_options_on_the_docs_is_a_json_problem_not_a_server_error(self):
         response = self.client.options("/api/docs/")
 
         assert_problem(self, response, 405, "method_not_allowed")
-        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response["Content-Type"], "application/problem+json")
 
     def test_an_unacceptable_schema_format_is_a_json_problem(self):
         response = self.client.get("/api/schema/", HTTP_ACCEPT="text/csv")
 
         assert_problem(self, response, 406, "not_acceptable")
-        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response["Content-Type"], "application/problem+json")
