@@ -1,7 +1,9 @@
 # `make run` serves the API with demo data on SQLite; `make test` runs the suite.
 # `make serve` is the production server (gunicorn, settings from the environment);
 # `make worker` runs the Celery worker and beat schedule beside it;
-# `make bench` runs the load benchmark and writes docs/PERFORMANCE.md.
+# `make bench` runs the load benchmark and writes docs/PERFORMANCE.md;
+# `make clients` generates the typed clients from the live schema and type-checks
+# their examples (clients/check; needs Node.js and npm).
 # All build .venv on first use.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ADDRESS ?= 127.0.0.1:8000
 
-.PHONY: install run test lint clean serve worker bench
+.PHONY: install run test lint clean serve worker bench clients
 
 install: $(BIN)/.installed
 
@@ -34,6 +36,16 @@ lint: install
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 screenshots .hypothesis celerybeat-schedule*
+	rm -rf clients/node_modules clients/generated
+
+# The pinned openapi-typescript and typescript of clients/package-lock.json.
+clients/node_modules/.installed: clients/package.json clients/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "make clients: needs Node.js and npm (apt-get install nodejs npm)."; exit 1; }
+	npm ci --prefix clients --no-audit --no-fund
+	touch $@
+
+clients: install clients/node_modules/.installed
+	clients/check
 
 # Production: PostgreSQL, Redis and the rest from the environment as it is
 # (DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY, STUDIO_JWT_SIGNING_KEY, ...);
