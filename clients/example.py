@@ -17,9 +17,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from studio_api_client import AuthenticatedClient, Client
+from studio_api_client.api.authentication import auth_login
 from studio_api_client.api.bookings import bookings_create
-from studio_api_client.api.login import login_create
-from studio_api_client.api.sessions import sessions_create, sessions_partial_update
+from studio_api_client.api.instructor_sessions import sessions_create, sessions_partial_update
 from studio_api_client.models.auth import Auth
 from studio_api_client.models.booking import Booking
 from studio_api_client.models.booking_create_request import BookingCreateRequest
@@ -47,7 +47,7 @@ class Refused(Exception):
 def sign_in(base_url: str, email: str, password: str) -> AuthenticatedClient:
     """A client that sends the user's access token."""
     with Client(base_url=base_url) as anonymous:
-        answer = login_create.sync_detailed(
+        answer = auth_login.sync_detailed(
             client=anonymous, body=LoginRequest(email=email, password=password)
         )
     if not isinstance(answer.parsed, Auth):
@@ -63,7 +63,14 @@ def create_session(
         title=title,
         description=description,
         category=CategoryEnum.YOGA,
-        time_slots=[TimeSlotInputRequest(start=start, end=start + timedelta(hours=1), capacity=1)],
+        # Times with an offset are exact instants; without one, studio time.
+        time_slots=[
+            TimeSlotInputRequest(
+                start=start.isoformat(),
+                end=(start + timedelta(hours=1)).isoformat(),
+                capacity=1,
+            )
+        ],
     )
     answer = sessions_create.sync_detailed(client=client, body=body)
     if not isinstance(answer.parsed, Session):
@@ -74,7 +81,7 @@ def create_session(
 def rename_session(client: AuthenticatedClient, session_id: int, title: str) -> Session:
     """A PATCH with only the title: the description, category and slots stay."""
     answer = sessions_partial_update.sync_detailed(
-        id=str(session_id), client=client, body=PatchedSessionUpdateRequest(title=title)
+        id=session_id, client=client, body=PatchedSessionUpdateRequest(title=title)
     )
     if not isinstance(answer.parsed, Session):
         raise Refused("rename session", answer.status_code, answer.parsed)
