@@ -401,6 +401,12 @@ def read_endpoints(ids: dict, tokens: dict) -> list[dict]:
     listed = "/api/public/sessions/?page_size=20"
     return [
         {"key": "health", "label": "GET /api/health/", "path": "/api/health/"},
+        {
+            "key": "me",
+            "label": "GET /api/me/ (signed-in floor)",
+            "path": "/api/me/",
+            "token": tokens["client"],
+        },
         {"key": "list", "label": "public list, page of 20", "path": listed},
         {
             "key": "list_uncached",
