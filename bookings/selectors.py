@@ -1,4 +1,7 @@
-from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
 from django.utils.timezone import now
 
 from accounts.models import User
@@ -6,37 +9,40 @@ from bookings.models import Booking, BookingStatus
 from sessions_app.models import TimeSlot
 
 
-def with_waitlist_position(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
-    """Annotates `waitlist_position`: a waiting booking's place in its slot's
-    waitlist (1 first, by `created_at` then id), null for any other booking
-    and for one whose slot has started. One subquery, on the waitlist index."""
-    ahead = (
-        Booking.objects.filter(time_slot=OuterRef("time_slot"), status=BookingStatus.WAITLISTED)
-        .filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), pk__lte=OuterRef("pk"))
-        )
-        .order_by()
-        .values("time_slot")
-        .annotate(position=Count("pk"))
-        .values("position")
-    )
-    return bookings.annotate(
-        waitlist_position=Case(
-            When(
+def with_waitlist_positions(bookings: Iterable[Booking]) -> Iterable[Booking]:
+    """Sets `waitlist_position` on each of `bookings` (with their slots
+    loaded): a waiting booking's place in its slot's waitlist (1 first, by
+    `created_at` then id), None for any other booking and for one whose slot
+    has started. One query on the waitlist index, and none when no booking
+    waits. Returns `bookings`."""
+    waiting = []
+    for booking in bookings:
+        booking.waitlist_position = None
+        if booking.status == BookingStatus.WAITLISTED and not booking.time_slot.has_started:
+            waiting.append(booking)
+    if waiting:
+        places: dict[int, int] = {}
+        counted: dict[int, int] = defaultdict(int)
+        queue = (
+            Booking.objects.filter(
+                time_slot_id__in={booking.time_slot_id for booking in waiting},
                 status=BookingStatus.WAITLISTED,
-                time_slot__start__gt=now(),
-                then=Subquery(ahead),
-            ),
-            default=None,
+            )
+            .order_by("time_slot_id", "created_at", "id")
+            .values_list("id", "time_slot_id")
         )
-    )
+        for pk, slot_id in queue:
+            counted[slot_id] += 1
+            places[pk] = counted[slot_id]
+        for booking in waiting:
+            booking.waitlist_position = places.get(booking.pk)
+    return bookings
 
 
 def booking_list(*, client: User) -> QuerySet[Booking]:
-    """The client's bookings with their slots, sessions and waitlist
-    positions, latest slot first."""
-    return with_waitlist_position(
+    """The client's bookings with their slots and sessions, latest slot
+    first; `with_waitlist_positions` adds the places of those shown."""
+    return (
         Booking.objects.for_client(client)
         .select_related("time_slot__session__instructor")
         .order_by("-time_slot__start", "-id")

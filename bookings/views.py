@@ -97,8 +97,19 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Booking.objects.none()
         return selectors.booking_list(client=self.request.user)
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        selectors.with_waitlist_positions(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        booking = self.get_object()
+        selectors.with_waitlist_positions([booking])
+        return Response(self.get_serializer(booking).data)
+
     def _render(self, booking, status_code=status.HTTP_200_OK) -> Response:
         booking = selectors.booking_list(client=self.request.user).get(pk=booking.pk)
+        selectors.with_waitlist_positions([booking])
         return Response(self.get_serializer(booking).data, status=status_code)
 
     @extend_schema(

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 
 from accounts.tests.factories import ClientFactory
 from bookings.models import Attendance, Booking
-from bookings.selectors import booking_list
+from bookings.selectors import booking_list, with_waitlist_positions
 from bookings.serializers import BookingSerializer
 from bookings.services import booking_cancel
 from bookings.tests.factories import make_slot, move_to_past
@@ -45,7 +45,7 @@ class BookingSerializerParityTests(TestCase):
         for zone in [None, "America/New_York", "UTC"]:
             request = Request(RequestFactory().get("/api/bookings/", {"tz": zone} if zone else {}))
             context = {"request": request}
-            for booking in booking_list(client=client):
+            for booking in with_waitlist_positions(list(booking_list(client=client))):
                 with self.subTest(zone=zone, booking=booking.pk):
                     fast = BookingSerializer(booking, context=context).data
                     serializer = BookingSerializer(context=context)

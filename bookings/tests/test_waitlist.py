@@ -41,7 +41,9 @@ def join(slot: TimeSlot, client=None) -> Booking:
 
 def positions(slot: TimeSlot) -> dict[int, int | None]:
     """Booking id → waitlist position, as the API's selectors compute it."""
-    bookings = selectors.with_waitlist_position(Booking.objects.filter(time_slot=slot))
+    bookings = selectors.with_waitlist_positions(
+        list(Booking.objects.filter(time_slot=slot).select_related("time_slot"))
+    )
     return {booking.pk: booking.waitlist_position for booking in bookings}
 
 
@@ -464,6 +466,7 @@ class ExpiryTests(WaitlistTestCase):
         move_to_past(slot)
 
         waiting = selectors.booking_list(client=waiting.client).get(pk=waiting.pk)
+        selectors.with_waitlist_positions([waiting])
 
         self.assertEqual(waiting.current_status, BookingStatus.EXPIRED)
         self.assertIsNone(waiting.waitlist_position)

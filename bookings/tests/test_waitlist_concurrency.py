@@ -54,7 +54,10 @@ class WaitlistRaceTestCase(TransactionTestCase):
                         f"booking {booking.pk} waits while slot {slot.pk} has a free seat",
                     )
             positions = sorted(
-                b.waitlist_position for b in selectors.with_waitlist_position(waiting)
+                b.waitlist_position
+                for b in selectors.with_waitlist_positions(
+                    list(waiting.select_related("time_slot"))
+                )
             )
             self.assertEqual(positions, list(range(1, len(positions) + 1)), f"slot {slot.pk}")
         # No client holds two overlapping confirmed bookings.
