@@ -45,6 +45,55 @@ def session_detail_queryset() -> QuerySet[Session]:
     )
 
 
+BOOKING_COLUMNS = (
+    "id",
+    "time_slot_id",
+    "status",
+    "created_at",
+    "attendance",
+    "client_id",
+    "client__name",
+    "client__email",
+)
+
+
+def session_row(session: Session) -> dict:
+    """`session` (with its instructor loaded) as a row of SESSION_COLUMNS."""
+    return {
+        "id": session.pk,
+        "title": session.title,
+        "description": session.description,
+        "category": session.category,
+        "instructor_id": session.instructor_id,
+        "instructor__name": session.instructor.name,
+        "rrule": session.rrule,
+        "rrule_start": session.rrule_start,
+        "rrule_minutes": session.rrule_minutes,
+        "rrule_capacity": session.rrule_capacity,
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+    }
+
+
+def session_detail_rows(session: Session) -> dict:
+    """The owner's view of `session` (with its instructor loaded) as rows, as
+    `session_detail_queryset` reads it: every slot, soonest first, each with
+    its `bookings`, oldest first, and their clients. Two queries."""
+    row = session_row(session)
+    row["slots"] = list(
+        TimeSlot.objects.filter(session=session).order_by("start", "id").values(*SLOT_COLUMNS)
+    )
+    by_id = {slot["id"]: slot for slot in row["slots"]}
+    for slot in row["slots"]:
+        slot["bookings"] = []
+    if by_id:
+        booking_model = TimeSlot.bookings.rel.related_model
+        bookings = booking_model.objects.filter(time_slot_id__in=list(by_id))
+        for booking in bookings.order_by("created_at", "id").values(*BOOKING_COLUMNS):
+            by_id[booking["time_slot_id"]]["bookings"].append(booking)
+    return row
+
+
 def public_slots(
     *,
     zone: ZoneInfo,

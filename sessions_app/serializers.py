@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -150,16 +151,18 @@ def timetable_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
     }
 
 
-def timetable_session(row: dict, zone: ZoneInfo, at: datetime) -> dict:
+def timetable_session(
+    row: dict, zone: ZoneInfo, at: datetime, show_slot: Callable = timetable_slot
+) -> dict:
     """A session row of `selectors.PublicTimetable`, with its slots, as
-    SessionSerializer shows the session."""
+    SessionSerializer shows the session; each slot shown by `show_slot`."""
     return {
         "id": row["id"],
         "title": row["title"],
         "description": row["description"],
         "category": row["category"],
         "instructor": {"id": row["instructor_id"], "name": row["instructor__name"]},
-        "time_slots": [timetable_slot(slot, zone, at) for slot in row["slots"]],
+        "time_slots": [show_slot(slot, zone, at) for slot in row["slots"]],
         "recurrence": (
             {
                 "rrule": row["rrule"],
@@ -173,6 +176,36 @@ def timetable_session(row: dict, zone: ZoneInfo, at: datetime) -> dict:
         "created_at": timezones.render(row["created_at"], zone),
         "updated_at": timezones.render(row["updated_at"], zone),
     }
+
+
+def owner_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
+    """A slot row of `selectors.session_detail_rows`, with its bookings, as
+    OwnerTimeSlotSerializer shows the slot."""
+    started = row["start"] <= at
+    return {
+        **timetable_slot(row, zone, at),
+        "bookings": [
+            {
+                "id": booking["id"],
+                "status": "expired"
+                if booking["status"] == "waitlisted" and started
+                else booking["status"],
+                "created_at": timezones.render(booking["created_at"], zone),
+                "client": {
+                    "id": booking["client_id"],
+                    "name": booking["client__name"],
+                    "email": booking["client__email"],
+                },
+                "attendance": booking["attendance"],
+            }
+            for booking in row["bookings"]
+        ],
+    }
+
+
+def owner_session(row: dict, zone: ZoneInfo, at: datetime) -> dict:
+    """`selectors.session_detail_rows` as SessionDetailSerializer shows the session."""
+    return timetable_session(row, zone, at, show_slot=owner_slot)
 
 
 class SessionSerializer(serializers.ModelSerializer):

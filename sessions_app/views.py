@@ -18,6 +18,7 @@ from sessions_app.serializers import (
     SessionDetailSerializer,
     SessionSerializer,
     SessionUpdateSerializer,
+    owner_session,
     timetable_session,
 )
 from studio import timezones
@@ -63,10 +64,9 @@ class SessionViewSet(viewsets.ModelViewSet):
             return Session.objects.none()
         if self.action == "list":
             return selectors.session_list_for_instructor(instructor=self.request.user)
-        if self.action == "retrieve":
-            return selectors.session_detail_queryset()
-        # Update and delete only need the session and its owner; the services
-        # read (and lock) the slots they change.
+        # The detail reads its slots and bookings as rows (retrieve); update
+        # and delete only need the session and its owner: the services read
+        # (and lock) the slots they change.
         return Session.objects.select_related("instructor")
 
     def get_serializer_class(self):
@@ -77,6 +77,12 @@ class SessionViewSet(viewsets.ModelViewSet):
         if self.action == "retrieve":
             return SessionDetailSerializer
         return SessionSerializer
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        # The owner's view, read as rows and shown as SessionDetailSerializer
+        # shows it (a test holds the two equal).
+        rows = selectors.session_detail_rows(self.get_object())
+        return Response(owner_session(rows, timezones.viewing_zone(request), now()))
 
     def _render(self, session: Session, status_code: int = status.HTTP_200_OK) -> Response:
         session = selectors.session_with_slots().get(pk=session.pk)

@@ -17,12 +17,15 @@ from sessions_app.selectors import (
     PublicTimetable,
     public_slots,
     session_detail_queryset,
+    session_detail_rows,
     session_list_public,
 )
 from sessions_app.serializers import (
     OwnerTimeSlotSerializer,
+    SessionDetailSerializer,
     SessionSerializer,
     TimeSlotSerializer,
+    owner_session,
     timetable_session,
 )
 from studio import timezones
@@ -71,6 +74,22 @@ class SlotSerializerParityTests(TestCase):
                     self.assertEqual(dict(fast), drf_fields(TimeSlotSerializer, slot, context))
                     statuses.add(slot.status)
         self.assertEqual(statuses, {"open", "full", "cancelled", "past"})
+
+    def test_the_owner_detail_read_as_rows_matches_the_detail_serializer(self):
+        pks = self.slots()
+        sessions = session_detail_queryset().filter(time_slots__pk__in=pks).distinct()
+        compared = 0
+        for zone in [None, "America/New_York"]:
+            request = request_in(zone)
+            for session in sessions:
+                with self.subTest(zone=zone, session=session.pk):
+                    rows = session_detail_rows(Session.objects.get(pk=session.pk))
+                    fast = owner_session(rows, timezones.viewing_zone(request), now())
+                    drf = SessionDetailSerializer(session, context={"request": request}).data
+                    self.assertEqual(json.loads(json.dumps(fast)), json.loads(json.dumps(drf)))
+                    self.assertTrue(any(slot["bookings"] for slot in fast["time_slots"]))
+                    compared += 1
+        self.assertEqual(compared, 2 * len(pks))
 
     def test_owner_slots_with_their_bookings_match_drf(self):
         pks = self.slots()
