@@ -273,7 +273,7 @@ class SwaggerUITests(BrowserTestCase):
         page.goto("/api/docs/")
         expect(page.locator(".swagger-ui .info .title")).to_contain_text("Studio API")
 
-        login = self.operation("operations-login-login_create")
+        login = self.operation("operations-Authentication-auth_login")
         login.locator("textarea.body-param__text").fill(
             json.dumps({"email": client.email, "password": PASSWORD})
         )
@@ -292,7 +292,7 @@ class SwaggerUITests(BrowserTestCase):
         expect(page.locator(".modal-ux")).to_contain_text("Authorized")
         page.click(".modal-ux .btn-done")
 
-        me = self.operation("operations-me-me_retrieve")
+        me = self.operation("operations-Profile-profile_retrieve")
         with page.expect_response(lambda r: urlsplit(r.url).path == "/api/me/") as sent:
             me.locator(".execute").click()
         self.assertEqual(sent.value.status, 200)
