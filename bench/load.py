@@ -547,6 +547,29 @@ def race_booking(port: int, barrier: threading.Barrier, token: str, slot: int) -
     }
 
 
+def race_bookings(port: int, bookings: list[tuple[str, int]], deadline) -> list[dict]:
+    """Each (token, slot) of `bookings` books once on a thread of its own, all
+    released together by one barrier (`race_booking`); the record of each that
+    answered, with its slot."""
+    barrier = threading.Barrier(len(bookings))
+    records: list[dict | None] = [None] * len(bookings)
+
+    def racer(i: int, token: str, slot: int) -> None:
+        records[i] = {**race_booking(port, barrier, token, slot), "slot": slot}
+
+    threads = [
+        threading.Thread(target=racer, args=(i, token, slot), daemon=True)
+        for i, (token, slot) in enumerate(bookings)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            deadline.left()
+            thread.join(timeout=0.5)
+    return [r for r in records if r is not None]
+
+
 def scenario_contention(port, ids, env, deadline) -> dict:
     """Per round, as many clients as there are tokens book the round's slots
     at once, spread evenly: with 100 clients on 10 slots of 5 seats, exactly
@@ -557,23 +580,9 @@ def scenario_contention(port, ids, env, deadline) -> dict:
     for round_ in ids["race_rounds"]:
         slots, tokens = round_["slots"], round_["tokens"]
         slot_ids += slots
-        barrier = threading.Barrier(len(tokens))
-        records: list[dict | None] = [None] * len(tokens)
-
-        def racer(i: int, token: str, slot: int, barrier=barrier, records=records) -> None:
-            records[i] = {**race_booking(port, barrier, token, slot), "slot": slot}
-
-        threads = [
-            threading.Thread(target=racer, args=(i, t, slots[i % len(slots)]), daemon=True)
-            for i, t in enumerate(tokens)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                deadline.left()
-                thread.join(timeout=0.5)
-        done = [r for r in records if r is not None]
+        done = race_bookings(
+            port, [(t, slots[i % len(slots)]) for i, t in enumerate(tokens)], deadline
+        )
         wall = max(r["end"] for r in done) - min(r["start"] for r in done)
         summary = summarize(done, wall)
         summary["created"] = sum(1 for r in done if r["status"] == 201)
@@ -615,22 +624,7 @@ def scenario_hot_slot(port, ids, env, deadline) -> dict:
     `booked` column and confirmed bookings are read from the database."""
     hot = ids["hot"]
     slot, tokens = hot["slot"], hot["tokens"]
-    barrier = threading.Barrier(len(tokens))
-    records: list[dict | None] = [None] * len(tokens)
-
-    def racer(i: int, token: str) -> None:
-        records[i] = race_booking(port, barrier, token, slot)
-
-    threads = [
-        threading.Thread(target=racer, args=(i, t), daemon=True) for i, t in enumerate(tokens)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            deadline.left()
-            thread.join(timeout=0.5)
-    done = [r for r in records if r is not None]
+    done = race_bookings(port, [(t, slot) for t in tokens], deadline)
     latencies = sorted((r["end"] - r["start"]) * 1000 for r in done)
     wall = max(r["end"] for r in done) - min(r["start"] for r in done)
     summary = summarize(done, wall)

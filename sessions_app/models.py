@@ -31,6 +31,18 @@ class SlotStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+def slot_status(*, is_cancelled: bool, started: bool, booked: int, capacity: int) -> str:
+    """A slot's status as the API shows it: cancelled if the studio cancelled
+    it, else past once it has started, else full with no seat left, else open."""
+    if is_cancelled:
+        return SlotStatus.CANCELLED
+    if started:
+        return SlotStatus.PAST
+    if booked >= capacity:
+        return SlotStatus.FULL
+    return SlotStatus.OPEN
+
+
 class Session(models.Model):
     """A class an instructor offers, such as Morning Yoga."""
 
@@ -176,10 +188,9 @@ class TimeSlot(models.Model):
 
     @property
     def status(self) -> str:
-        if self.is_cancelled:
-            return SlotStatus.CANCELLED
-        if self.has_started:
-            return SlotStatus.PAST
-        if self.is_full:
-            return SlotStatus.FULL
-        return SlotStatus.OPEN
+        return slot_status(
+            is_cancelled=self.is_cancelled,
+            started=self.has_started,
+            booked=self.booked,
+            capacity=self.capacity,
+        )

@@ -17,6 +17,7 @@ from sessions_app.models import (
     Session,
     SlotStatus,
     TimeSlot,
+    slot_status,
 )
 from studio import timezones
 from studio.serializers import StrictCharField, ViewingZoneField, ZonedDateTimeField
@@ -112,15 +113,24 @@ class RecurrenceSerializer(serializers.Serializer):
         return attrs
 
 
-def recurrence_of(session: Session, zone) -> dict | None:
-    if not session.rrule:
+def recurrence_of(rrule: str, start, minutes, capacity, zone: ZoneInfo) -> dict | None:
+    """A session's schedule as the API shows it; None without a rule."""
+    if not rrule:
         return None
     return {
-        "rrule": session.rrule,
-        "start": timezones.render(session.rrule_start, zone),
-        "duration_minutes": session.rrule_minutes,
-        "capacity": session.rrule_capacity,
+        "rrule": rrule,
+        "start": timezones.render(start, zone),
+        "duration_minutes": minutes,
+        "capacity": capacity,
     }
+
+
+def _shown_booking_status(status: str, started: bool) -> str:
+    """A booking still waiting when its slot has started shows as expired
+    (the bookings app's rule, read here without importing it)."""
+    if status == "waitlisted" and started:
+        return "expired"
+    return status
 
 
 def timetable_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
@@ -128,14 +138,9 @@ def timetable_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
     the slot, `at` being the moment of the answer."""
     capacity, booked = row["capacity"], row["booked"]
     started = row["start"] <= at
-    if row["is_cancelled"]:
-        status = SlotStatus.CANCELLED
-    elif started:
-        status = SlotStatus.PAST
-    elif booked >= capacity:
-        status = SlotStatus.FULL
-    else:
-        status = SlotStatus.OPEN
+    status = slot_status(
+        is_cancelled=row["is_cancelled"], started=started, booked=booked, capacity=capacity
+    )
     return {
         "id": row["id"],
         "session": row["session_id"],
@@ -163,15 +168,8 @@ def timetable_session(
         "category": row["category"],
         "instructor": {"id": row["instructor_id"], "name": row["instructor__name"]},
         "time_slots": [show_slot(slot, zone, at) for slot in row["slots"]],
-        "recurrence": (
-            {
-                "rrule": row["rrule"],
-                "start": timezones.render(row["rrule_start"], zone),
-                "duration_minutes": row["rrule_minutes"],
-                "capacity": row["rrule_capacity"],
-            }
-            if row["rrule"]
-            else None
+        "recurrence": recurrence_of(
+            row["rrule"], row["rrule_start"], row["rrule_minutes"], row["rrule_capacity"], zone
         ),
         "created_at": timezones.render(row["created_at"], zone),
         "updated_at": timezones.render(row["updated_at"], zone),
@@ -187,9 +185,7 @@ def owner_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
         "bookings": [
             {
                 "id": booking["id"],
-                "status": "expired"
-                if booking["status"] == "waitlisted" and started
-                else booking["status"],
+                "status": _shown_booking_status(booking["status"], started),
                 "created_at": timezones.render(booking["created_at"], zone),
                 "client": {
                     "id": booking["client_id"],
@@ -232,7 +228,13 @@ class SessionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RecurrenceSerializer(allow_null=True))
     def get_recurrence(self, session: Session) -> dict | None:
-        return recurrence_of(session, timezones.viewing_zone(self.context.get("request")))
+        return recurrence_of(
+            session.rrule,
+            session.rrule_start,
+            session.rrule_minutes,
+            session.rrule_capacity,
+            timezones.viewing_zone(self.context.get("request")),
+        )
 
 
 class BookingClientSerializer(serializers.ModelSerializer):
@@ -247,14 +249,6 @@ def _booking_choices(field: str) -> list[tuple[str, str]]:
     return TimeSlot.bookings.rel.related_model._meta.get_field(field).choices
 
 
-def _shown_booking_status(status: str, slot: TimeSlot) -> str:
-    """A booking still waiting when its slot has started shows as expired
-    (the bookings app's rule, read here without importing it)."""
-    if status == "waitlisted" and slot.has_started:
-        return "expired"
-    return status
-
-
 class SlotBookingSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.SerializerMethodField()
@@ -264,7 +258,7 @@ class SlotBookingSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=_booking_choices("status")))
     def get_status(self, booking) -> str:
-        return _shown_booking_status(booking.status, booking.time_slot)
+        return _shown_booking_status(booking.status, booking.time_slot.has_started)
 
 
 class OwnerTimeSlotSerializer(TimeSlotSerializer):
@@ -281,7 +275,7 @@ class OwnerTimeSlotSerializer(TimeSlotSerializer):
             "bookings": [
                 {
                     "id": booking.pk,
-                    "status": _shown_booking_status(booking.status, slot),
+                    "status": _shown_booking_status(booking.status, slot.has_started),
                     "created_at": timezones.render(booking.created_at, zone),
                     "client": {
                         "id": booking.client.pk,
