@@ -57,7 +57,7 @@ else:
 # The longest request line (method, path, query string, protocol) gunicorn
 # reads: its maximum, 8190 bytes (0 would mean no limit at all). The API
 # itself refuses a query string over 4096 characters with a 414 problem
-# (studio.middleware.QueryStringLimitMiddleware); gunicorn's default of 4094
+# (core.middleware.QueryStringLimitMiddleware); gunicorn's default of 4094
 # bytes would refuse such requests first, with its own answer. Only a line
 # over 8190 bytes is now gunicorn's to refuse.
 limit_request_line = 8190

@@ -7,8 +7,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from accounts.services import email_check_available
-from studio.errors import ValidationFailedError
-from studio.signals import timetable_changed
+from core.errors import ValidationFailedError
+from core.signals import timetable_changed
 
 
 def _clean_email(form) -> str:

@@ -1,12 +1,12 @@
 """Examples that Swagger UI shows for the account endpoints."""
 
-from studio.errors import (
+from core.errors import (
     InstructorSignupClosedError,
     InvalidCredentialsError,
     TokenNotValidError,
     ValidationFailedError,
 )
-from studio.examples import (
+from core.examples import (
     ACCESS_TOKEN,
     NOT_AUTHENTICATED,
     REFRESH_TOKEN,

@@ -4,7 +4,7 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from studio.timezones import studio_zone_name, validate_zone_name
+from core.timezones import studio_zone_name, validate_zone_name
 
 
 class Role(models.TextChoices):

@@ -2,8 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from studio.serializers import StrictBooleanField, StrictCharField
-from studio.timezones import validate_zone_name
+from core.serializers import StrictBooleanField, StrictCharField
+from core.timezones import validate_zone_name
 
 
 class UserSerializer(serializers.ModelSerializer):

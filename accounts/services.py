@@ -19,17 +19,17 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import Role, User
-from studio.actionlog import log_action
-from studio.errors import (
+from core.actionlog import log_action
+from core.errors import (
     ForbiddenError,
     InstructorSignupClosedError,
     InvalidCredentialsError,
     TokenNotValidError,
     ValidationFailedError,
 )
-from studio.locking import lock_objects
-from studio.signals import MailKind, mail_due, timetable_changed
-from studio.timezones import studio_zone_name
+from core.locking import lock_objects
+from core.signals import MailKind, mail_due, timetable_changed
+from core.timezones import studio_zone_name
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.throttles import AuthRateThrottle
-from studio.schema import Tags
-from studio.serializers import ProblemSerializer
+from core.schema import Tags
+from core.serializers import ProblemSerializer
 
 
 def _validated(serializer_class, request: Request) -> dict:

@@ -7,10 +7,10 @@ from django.utils.translation import ngettext
 
 from bookings import selectors, services
 from bookings.models import Attendance, Booking
+from core.actionlog import ActionLogInline
+from core.errors import SlotExpiredError
 from sessions_app.admin import TimeSlotAdmin as TimetableSlotAdmin
 from sessions_app.models import TimeSlot
-from studio.actionlog import ActionLogInline
-from studio.errors import SlotExpiredError
 
 
 class AttendanceFilter(admin.SimpleListFilter):

@@ -7,7 +7,7 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import services
-        from studio.signals import seats_freed
+        from core.signals import seats_freed
 
         # The timetable raises capacities without importing the bookings;
         # the freed seats go to the waitlist in the same transaction.

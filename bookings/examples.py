@@ -1,8 +1,7 @@
 """Examples that Swagger UI shows for the booking endpoints."""
 
 from bookings.idempotency import KEY_HEADER, KEY_INVALID
-from sessions_app.examples import EVENING_YOGA
-from studio.errors import (
+from core.errors import (
     AlreadyBookedError,
     AttendanceClosedError,
     CancellationClosedError,
@@ -17,7 +16,8 @@ from studio.errors import (
     ValidationFailedError,
     WaitlistFullError,
 )
-from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
+from core.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
+from sessions_app.examples import EVENING_YOGA
 
 CONFIRMED = {
     "id": 21,

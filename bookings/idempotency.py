@@ -53,13 +53,13 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import User
 from bookings.models import IdempotencyKey
-from studio.errors import (
+from core.errors import (
     IdempotencyKeyInUseError,
     IdempotencyKeyReusedError,
     StudioError,
     ValidationFailedError,
 )
-from studio.exception_handler import database_unavailable, to_studio_error
+from core.exception_handler import database_unavailable, to_studio_error
 
 logger = logging.getLogger(__name__)
 

@@ -4,14 +4,14 @@ from rest_framework import serializers
 
 from bookings import selectors
 from bookings.models import Attendance, Booking, BookingStatus
+from core import timezones
+from core.serializers import StrictBooleanField, ZonedDateTimeField
 from sessions_app.models import Session
 from sessions_app.serializers import (
     InstructorSerializer,
     TimeSlotSerializer,
     slot_representation,
 )
-from studio import timezones
-from studio.serializers import StrictBooleanField, ZonedDateTimeField
 
 
 class BookedSessionSerializer(serializers.ModelSerializer):

@@ -3,10 +3,10 @@
 These services, under the lock on the slot's row, are the code that changes
 a slot's `booked` and `waitlisted` counters (the benchmark's seeder in bench/
 writes `booked` too, straight into an empty database). Locks are taken
-through `studio.locking.lock_objects`, in its global order.
+through `core.locking.lock_objects`, in its global order.
 
 Promotion. When a seat frees up (a client cancels a confirmed booking, or the
-timetable raises a slot's capacity and sends `studio.signals.seats_freed`),
+timetable raises a slot's capacity and sends `core.signals.seats_freed`),
 the oldest waiting bookings of the slot (by `created_at`, then id) whose
 clients hold no overlapping confirmed booking become confirmed, as many as
 there are free seats, in the transaction that freed them. A promoted client
@@ -28,10 +28,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings.models import HOLDING, Attendance, Booking, BookingStatus
-from sessions_app.cache import timetable_changed
-from sessions_app.models import TimeSlot
-from studio.actionlog import log_action, log_actions
-from studio.errors import (
+from core.actionlog import log_action, log_actions
+from core.errors import (
     AlreadyBookedError,
     AttendanceClosedError,
     CancellationClosedError,
@@ -42,8 +40,10 @@ from studio.errors import (
     ValidationFailedError,
     WaitlistFullError,
 )
-from studio.locking import LockSetChanged, lock_objects, with_fresh_locks
-from studio.signals import MailKind, mail_due
+from core.locking import LockSetChanged, lock_objects, with_fresh_locks
+from core.signals import MailKind, mail_due
+from sessions_app.cache import timetable_changed
+from sessions_app.models import TimeSlot
 
 
 def cancel_before(slot: TimeSlot) -> datetime:
@@ -185,7 +185,7 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     read and its lock is not among the locked rows: if that booking is the
     one to promote (or the cancelling client took up a new wait meanwhile),
     the transaction rolls back and runs again with a fresh read
-    (`studio.locking.with_fresh_locks`), so the queue's order always holds
+    (`core.locking.with_fresh_locks`), so the queue's order always holds
     and no promoted client goes unlocked.
     """
     if booking.status == BookingStatus.CANCELLED:
@@ -311,7 +311,7 @@ def waitlist_promote(
 
 
 def seats_freed_received(sender, *, time_slots, locked_users, by, **kwargs) -> None:
-    """Receives `studio.signals.seats_freed` from the timetable's services."""
+    """Receives `core.signals.seats_freed` from the timetable's services."""
     for slot in time_slots:
         waitlist_promote(time_slot=slot, locked_users=locked_users, by=by)
 

@@ -23,13 +23,13 @@ from bookings.serializers import (
     BookingCreateSerializer,
     BookingSerializer,
 )
+from core.exception_handler import PROBLEM_CONTENT_TYPE
+from core.schema import Tags
+from core.serializers import ProblemSerializer
 from sessions_app import selectors as session_selectors
 from sessions_app.models import Session, TimeSlot
 from sessions_app.permissions import IsSessionOwner
 from sessions_app.serializers import SessionDetailSerializer
-from studio.exception_handler import PROBLEM_CONTENT_TYPE
-from studio.schema import Tags
-from studio.serializers import ProblemSerializer
 
 CONFLICT = OpenApiResponse(
     ProblemSerializer,

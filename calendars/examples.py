@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from calendars.renderers import calendar_bytes
 from calendars.selectors import Feed, FeedEvent
-from studio.errors import NotFoundError
-from studio.examples import NOT_AUTHENTICATED, problem_example, response_example
+from core.errors import NotFoundError
+from core.examples import NOT_AUTHENTICATED, problem_example, response_example
 
 FEED_URL = {
     "url": "https://studio.example.com/api/calendar/"

@@ -6,7 +6,7 @@ from icalendar import Calendar, Event, vDuration
 from rest_framework.renderers import BaseRenderer
 
 from calendars.selectors import Feed
-from studio import timezones
+from core import timezones
 
 PRODID = "-//Studio//Calendar feeds//EN"
 # How often a subscribed calendar should fetch the feed again (RFC 7986).

@@ -20,9 +20,9 @@ from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from calendars import services
 from calendars.models import CalendarFeed
+from core.errors import NotFoundError
+from core.models import ActionLogEntry
 from sessions_app.models import Session, TimeSlot
-from studio.errors import NotFoundError
-from studio.models import ActionLogEntry
 
 # A feed shows the slots that start this long ago or later.
 FEED_WINDOW = timedelta(days=30)

@@ -15,8 +15,8 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from calendars.models import CalendarFeed
-from studio.actionlog import log_action
-from studio.locking import lock_objects
+from core.actionlog import log_action
+from core.locking import lock_objects
 
 KEY_SALT = "studio.calendar"
 

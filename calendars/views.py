@@ -22,10 +22,10 @@ from rest_framework.views import APIView
 from calendars import examples, selectors, services
 from calendars.renderers import CalendarRenderer, calendar_bytes
 from calendars.serializers import CalendarFeedUrlSerializer
-from studio.errors import PreconditionFailedError
-from studio.examples import problem_example
-from studio.schema import Tags
-from studio.serializers import ProblemSerializer
+from core.errors import PreconditionFailedError
+from core.examples import problem_example
+from core.schema import Tags
+from core.serializers import ProblemSerializer
 
 TAG = Tags.CALENDAR_FEEDS
 

@@ -3,9 +3,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.actionlog import ActionLogInline
 from notifications import services
 from notifications.models import Notification
-from studio.actionlog import ActionLogInline
 
 
 @admin.register(Notification)

@@ -6,8 +6,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self) -> None:
+        from core.signals import mail_due
         from notifications import services
-        from studio.signals import mail_due
 
         # The booking and account services say what to mail; the outbox rows
         # are written in their transaction.

@@ -1,6 +1,6 @@
 """Examples that Swagger UI shows for the notification endpoints."""
 
-from studio.examples import NOT_AUTHENTICATED, response_example
+from core.examples import NOT_AUTHENTICATED, response_example
 
 REMINDER = {
     "id": 57,

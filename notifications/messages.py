@@ -11,8 +11,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.timezone import now
 from icalendar import Calendar, Event
 
-from studio import timezones
-from studio.signals import MailKind
+from core import timezones
+from core.signals import MailKind
 
 
 def context(kind: str, user, booking=None, data: dict | None = None, slot=None) -> dict:

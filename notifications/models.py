@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from studio.signals import MailKind
+from core.signals import MailKind
 
 
 class NotificationStatus(models.TextChoices):

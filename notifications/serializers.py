@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
+from core.serializers import ZonedDateTimeField
 from notifications.models import Notification
-from studio.serializers import ZonedDateTimeField
 
 
 class NotificationSerializer(serializers.ModelSerializer):

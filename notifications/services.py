@@ -1,7 +1,7 @@
 """The outbox: writing notifications with the change that causes them, and
 delivering them, once each, whatever fails on the way.
 
-Writing. The booking and account services send `studio.signals.mail_due`
+Writing. The booking and account services send `core.signals.mail_due`
 inside their transaction; `mail_due_received` writes the rows there, so a
 rolled-back change mails nothing, and hands them to a worker after commit.
 
@@ -30,11 +30,11 @@ from kombu.exceptions import OperationalError
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
+from core.actionlog import log_actions
+from core.signals import MailKind
 from notifications import messages
 from notifications.models import Notification, NotificationStatus
 from sessions_app.models import Session, TimeSlot
-from studio.actionlog import log_actions
-from studio.signals import MailKind
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _clients_of(bookings: list[Booking]) -> dict[int, User]:
 
 
 def mail_due_received(sender, *, kind, bookings=(), time_slot=None, user=None, data=None, **kw):
-    """Receives `studio.signals.mail_due`: writes the outbox rows of one
+    """Receives `core.signals.mail_due`: writes the outbox rows of one
     change in its transaction and delivers them after commit."""
     at = now()
     rows = []

@@ -2,10 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 
+from core.schema import Tags
 from notifications import examples
 from notifications.models import Notification
 from notifications.serializers import NotificationSerializer
-from studio.schema import Tags
 
 
 class NotificationListView(generics.ListAPIView):

@@ -45,10 +45,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.actionlog import ActionLogInline
+from core.errors import CapacityBelowBookedError, StudioError, ValidationFailedError
 from sessions_app import selectors, services
 from sessions_app.models import Session, SlotStatus, TimeSlot
-from studio.actionlog import ActionLogInline
-from studio.errors import CapacityBelowBookedError, StudioError, ValidationFailedError
 
 # Set on a session by SessionAdmin.save_form once the session's own form is valid.
 SESSION_FORM_VALID = "_admin_session_form_valid"

@@ -7,8 +7,8 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "Sessions and time slots"
 
     def ready(self) -> None:
+        from core.signals import timetable_changed
         from sessions_app import cache
-        from studio.signals import timetable_changed
 
         # Apps below the timetable (accounts) announce their changes with the signal.
         timetable_changed.connect(cache.timetable_changed_elsewhere, dispatch_uid="timetable")

@@ -6,7 +6,7 @@ timetable's version it was built at; a request with parameters the view does
 not read is answered uncached, so junk query strings cannot fill the cache,
 and a query the view refuses is answered 400 and never kept. An answer kept
 at an earlier version is not served. Every write the public can see calls
-`timetable_changed()` (or sends `studio.signals.timetable_changed`), which
+`timetable_changed()` (or sends `core.signals.timetable_changed`), which
 moves the version on as soon as the write commits (`transaction.on_commit`),
 before the writing request answers; so once a write has committed and its
 answer has gone out, no worker serves an answer from before it. An answer also
@@ -41,8 +41,8 @@ from redis.exceptions import RedisError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from core import timezones
 from sessions_app.models import TimeSlot
-from studio import timezones
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def timetable_changed(*, seats_only: bool = False) -> None:
 
 
 def timetable_changed_elsewhere(sender, **kwargs) -> None:
-    """Receives `studio.signals.timetable_changed`, sent by apps that may not
+    """Receives `core.signals.timetable_changed`, sent by apps that may not
     import the timetable, and calls `timetable_changed()`."""
     timetable_changed()
 

@@ -1,7 +1,7 @@
 """Examples that Swagger UI shows for the timetable endpoints."""
 
-from studio.errors import ForbiddenError, NotFoundError, ValidationFailedError
-from studio.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
+from core.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from core.examples import NOT_AUTHENTICATED, problem_example, request_example, response_example
 
 
 def _slot(slot_id: int, day: str, capacity: int, booked: int, waitlisted: int = 0) -> dict:

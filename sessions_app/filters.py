@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
+from core import timezones
 from sessions_app import cache, selectors
 from sessions_app.models import Category, Session, TimeSlot
-from studio import timezones
 
 # Ids are 64-bit: a larger number cannot name a row, and the database would
 # refuse to compare with it.

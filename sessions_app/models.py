@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from studio import timezones
+from core import timezones
 
 MIN_CAPACITY = 1
 MAX_CAPACITY = 500

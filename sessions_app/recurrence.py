@@ -14,8 +14,8 @@ from datetime import UTC, datetime, time
 from dateutil import rrule as dateutil_rrule
 from django.utils.translation import gettext as _
 
-from studio import timezones
-from studio.errors import ValidationFailedError
+from core import timezones
+from core.errors import ValidationFailedError
 
 FREQUENCIES = {"DAILY": dateutil_rrule.DAILY, "WEEKLY": dateutil_rrule.WEEKLY}
 DAYS = {

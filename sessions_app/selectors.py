@@ -16,8 +16,8 @@ from django.db.models.functions import Coalesce
 from django.utils.timezone import now
 
 from accounts.models import User
+from core import timezones
 from sessions_app.models import Session, SlotStatus, TimeSlot
-from studio import timezones
 
 SESSION_COLUMNS = (
     "id",

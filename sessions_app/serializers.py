@@ -9,6 +9,8 @@ from rest_framework.fields import empty
 from rest_framework.settings import api_settings
 
 from accounts.models import User
+from core import timezones
+from core.serializers import StrictCharField, ViewingZoneField, ZonedDateTimeField
 from sessions_app.models import (
     MAX_CAPACITY,
     MAX_DURATION_MINUTES,
@@ -19,8 +21,6 @@ from sessions_app.models import (
     TimeSlot,
     slot_status,
 )
-from studio import timezones
-from studio.serializers import StrictCharField, ViewingZoneField, ZonedDateTimeField
 
 
 class InstructorSerializer(serializers.ModelSerializer):

@@ -30,19 +30,19 @@ from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from sessions_app.cache import timetable_changed
-from sessions_app.models import Session, TimeSlot
-from sessions_app.recurrence import occurrences, rule_read
-from studio import timezones
-from studio.actionlog import log_action, log_actions
-from studio.errors import (
+from core import timezones
+from core.actionlog import log_action, log_actions
+from core.errors import (
     CapacityBelowBookedError,
     HasBookingsError,
     StudioError,
     ValidationFailedError,
 )
-from studio.locking import lock_objects, with_fresh_locks
-from studio.signals import seats_freed
+from core.locking import lock_objects, with_fresh_locks
+from core.signals import seats_freed
+from sessions_app.cache import timetable_changed
+from sessions_app.models import Session, TimeSlot
+from sessions_app.recurrence import occurrences, rule_read
 
 SESSION_FIELDS = ("instructor", "title", "description", "category")
 # Fields whose old and new values the action log records; a description is
@@ -538,10 +538,10 @@ def session_update(*, session: Session, data: dict[str, Any], by: User | None) -
     have room for them. Nothing is saved unless all of it is valid.
 
     A raised capacity (or a moved slot) fills the free seats from the slot's
-    waitlist in this transaction (`studio.signals.seats_freed`); the clients waiting on the
+    waitlist in this transaction (`core.signals.seats_freed`); the clients waiting on the
     session's slots are read first and locked with the instructors. Should
     one who joined after that read be due a seat, the write runs again
-    (`studio.locking.with_fresh_locks`).
+    (`core.locking.with_fresh_locks`).
     """
     if "time_slots" in data and data.get("recurrence") is None:
         _check_has_slots(len(data["time_slots"]))

@@ -8,6 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsInstructor
+from core import timezones
+from core.routers import public_reads
+from core.schema import Tags
+from core.serializers import ProblemSerializer
 from sessions_app import examples, selectors, services
 from sessions_app.cache import cached_response
 from sessions_app.filters import PublicSessionFilter
@@ -21,10 +25,6 @@ from sessions_app.serializers import (
     owner_session,
     timetable_session,
 )
-from studio import timezones
-from studio.routers import public_reads
-from studio.schema import Tags
-from studio.serializers import ProblemSerializer
 
 
 @extend_schema_view(

@@ -5,7 +5,7 @@ Gunicorn refuses some requests before Django sees them: a request line over
 cannot parse. Its stock answer is a small HTML page. These workers keep every
 decision gunicorn makes (which status, what it logs, the access-log line) and
 replace only that page with the JSON problem body of the matching
-`studio.errors` class. gunicorn.conf.py picks the sync or the threaded one.
+`core.errors` class. gunicorn.conf.py picks the sync or the threaded one.
 
 This module is imported by gunicorn's master process before Django is set up,
 so it imports nothing that needs settings; the body is rendered in a worker,
@@ -19,7 +19,7 @@ from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
-from studio import errors
+from core import errors
 
 
 class _StatusCatcher:

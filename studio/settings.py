@@ -12,7 +12,7 @@ from zoneinfo import available_timezones
 import dj_database_url
 from corsheaders.defaults import default_headers as cors_default_headers
 
-from studio.env import ConfigError, env_bool, env_int, env_list, env_str
+from core.env import ConfigError, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     # First, so its runserver (which starts without the database) wins over
     # the one of django.contrib.staticfiles.
     "studio",
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,8 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before anything reads the query string (the viewing zone, views).
-    "studio.middleware.QueryStringLimitMiddleware",
-    "studio.middleware.ViewingTimezoneMiddleware",
+    "core.middleware.QueryStringLimitMiddleware",
+    "core.middleware.ViewingTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "studio.urls"
@@ -160,7 +161,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 
 # An optional read replica of PostgreSQL (DATABASE_REPLICA_URL): the public
-# timetable's reads go there (studio.routers), everything else to the primary.
+# timetable's reads go there (core.routers), everything else to the primary.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(
@@ -174,7 +175,7 @@ if DATABASE_REPLICA_URL:
     }
     # The suite runs on the primary alone: the replica mirrors it.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["studio.routers.PublicReadsRouter"]
+    DATABASE_ROUTERS = ["core.routers.PublicReadsRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -366,12 +367,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["studio.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "studio.pagination.StudioPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StudioPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "studio.schema.StudioAutoSchema",
-    "EXCEPTION_HANDLER": "studio.exception_handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.StudioAutoSchema",
+    "EXCEPTION_HANDLER": "core.exception_handler.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -404,7 +405,7 @@ SPECTACULAR_SETTINGS = {
     # Relative: the server that serves the document. Generated clients take
     # their base URL as an argument.
     "SERVERS": [{"url": "/", "description": "The server that serves this document."}],
-    # The operations' groups (studio.schema.Tags), by what a client does.
+    # The operations' groups (core.schema.Tags), by what a client does.
     "TAGS": [
         {
             "name": "Authentication",
@@ -442,10 +443,10 @@ SPECTACULAR_SETTINGS = {
     # No online validator badge: the page calls no host but this server.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
-        "ProblemCodeEnum": "studio.errors.PROBLEM_CODES",
+        "ProblemCodeEnum": "core.errors.PROBLEM_CODES",
         "SlotStatusEnum": "sessions_app.models.SlotStatus",
         "BookingStatusEnum": "bookings.models.BookingStatus",
-        "NotificationKindEnum": "studio.signals.MailKind",
+        "NotificationKindEnum": "core.signals.MailKind",
         "NotificationStatusEnum": "notifications.models.NotificationStatus",
     },
 }

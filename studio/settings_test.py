@@ -17,7 +17,7 @@ os.environ.setdefault(
     "STUDIO_JWT_SIGNING_KEY", "development-only-jwt-key-never-used-when-debug-is-off-0123456789"
 )
 
-from studio.env import env_int, env_str  # noqa: E402
+from core.env import env_int, env_str  # noqa: E402
 from studio.settings import *  # noqa: E402, F403
 
 # Fast hashing keeps the suite quick; the demo data's PBKDF2 hashes still verify.

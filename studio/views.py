@@ -14,15 +14,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from studio.errors import (
+from core.errors import (
     BadRequestError,
     ForbiddenError,
     NotFoundError,
     ServiceUnavailableError,
     StudioError,
 )
-from studio.exception_handler import database_unavailable, problem_response, to_studio_error
-from studio.schema import Tags
+from core.exception_handler import database_unavailable, problem_response, to_studio_error
+from core.schema import Tags
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 import accounts.models
 import django.db.models.functions.text
 import django.utils.timezone
-import studio.timezones
+import core.timezones
 from django.db import migrations, models
 
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('email', models.EmailField(max_length=254, unique=True, verbose_name='email')),
                 ('name', models.CharField(max_length=150, verbose_name='name')),
                 ('role', models.CharField(choices=[('instructor', 'Instructor'), ('client', 'Client')], default='client', max_length=16, verbose_name='role')),
-                ('timezone', models.CharField(default=studio.timezones.studio_zone_name, help_text='IANA name, such as Asia/Kolkata; times are shown in it.', max_length=64, validators=[studio.timezones.validate_zone_name], verbose_name='time zone')),
+                ('timezone', models.CharField(default=core.timezones.studio_zone_name, help_text='IANA name, such as Asia/Kolkata; times are shown in it.', max_length=64, validators=[core.timezones.validate_zone_name], verbose_name='time zone')),
                 ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('is_staff', models.BooleanField(default=False, help_text='Can sign in to the admin.', verbose_name='staff')),

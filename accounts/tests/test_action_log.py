@@ -6,7 +6,7 @@ from django.test import TestCase
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory
-from studio.models import ActionLogEntry
+from core.models import ActionLogEntry
 
 
 def entries_for(user: User) -> list[ActionLogEntry]:

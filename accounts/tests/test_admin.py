@@ -4,7 +4,7 @@ from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from sessions_app.tests.factories import SessionFactory
-from studio.testing import AdminTestCase, assert_problem, column
+from testing import AdminTestCase, assert_problem, column
 
 CHANGELIST = "/admin/accounts/user/"
 

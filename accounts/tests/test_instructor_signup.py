@@ -8,9 +8,9 @@ from rest_framework import status
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory
-from studio.errors import InstructorSignupClosedError
-from studio.models import ActionLogEntry
-from studio.testing import REGISTER, AccountApiTestCase, assert_problem, register_body
+from core.errors import InstructorSignupClosedError
+from core.models import ActionLogEntry
+from testing import REGISTER, AccountApiTestCase, assert_problem, register_body
 
 
 def written() -> tuple:

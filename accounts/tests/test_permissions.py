@@ -12,7 +12,7 @@ from rest_framework.test import APITestCase
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
-from studio.testing import NEW_PASSWORD, assert_problem, sign_in
+from testing import NEW_PASSWORD, assert_problem, sign_in
 
 
 class EndpointPermissionTests(APITestCase):

@@ -11,13 +11,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
-from studio.errors import (
+from core.errors import (
     ForbiddenError,
     InvalidCredentialsError,
     TokenNotValidError,
     ValidationFailedError,
 )
-from studio.testing import NEW_PASSWORD
+from testing import NEW_PASSWORD
 
 
 def _uid(user: User) -> str:

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory
-from studio.testing import (
+from testing import (
     LOGIN,
     LOGOUT,
     ME,

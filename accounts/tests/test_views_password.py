@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import services
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
-from studio.testing import (
+from testing import (
     NEW_PASSWORD,
     PASSWORD_CHANGE,
     PASSWORD_RESET,

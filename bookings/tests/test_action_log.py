@@ -10,9 +10,9 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory, InstructorFactory, UserFactory
 from bookings import services
 from bookings.models import Booking
+from core.errors import SlotFullError
+from core.models import ActionLogEntry
 from sessions_app.models import Category, Session, TimeSlot
-from studio.errors import SlotFullError
-from studio.models import ActionLogEntry
 
 
 def entries_for(obj) -> list[tuple[str, object]]:

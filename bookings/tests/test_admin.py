@@ -9,7 +9,7 @@ from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Attendance, Booking, BookingStatus
 from bookings.tests.factories import make_slot
-from studio.testing import AdminTestCase, book, column, ist, shown, wait
+from testing import AdminTestCase, book, column, ist, shown, wait
 
 CHANGELIST = "/admin/bookings/booking/"
 

@@ -5,10 +5,10 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.tests.factories import ClientFactory
 from bookings.models import BookingStatus
+from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.models import ActionLogEntry
-from studio.testing import SLOTS_URL, AdminTestCase, book
+from testing import SLOTS_URL, AdminTestCase, book
 
 BOOKINGS_URL = "/admin/bookings/booking/"
 
@@ -73,4 +73,4 @@ class AdminActionLogTests(AdminTestCase):
         self.assertContains(response, "boss@example.com")
 
     def test_the_action_log_has_no_admin_pages_of_its_own(self):
-        self.assertEqual(self.client.get("/admin/studio/actionlogentry/").status_code, 404)
+        self.assertEqual(self.client.get("/admin/core/actionlogentry/").status_code, 404)

@@ -5,7 +5,7 @@ from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     SLOTS_URL,
     AdminTestCase,
     book,

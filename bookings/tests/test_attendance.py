@@ -11,10 +11,10 @@ from accounts.tests.factories import InstructorFactory
 from bookings import services
 from bookings.models import Attendance, Booking, BookingStatus
 from bookings.tests.factories import make_slot
+from core.errors import AttendanceClosedError, ValidationFailedError
+from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
-from studio.errors import AttendanceClosedError, ValidationFailedError
-from studio.models import ActionLogEntry
-from studio.testing import book, book_and_cancel, db_state, wait
+from testing import book, book_and_cancel, db_state, wait
 
 
 def move(slot: TimeSlot, *, start=None, end=None) -> TimeSlot:

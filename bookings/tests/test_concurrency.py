@@ -22,14 +22,14 @@ from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
 from bookings.tests.factories import make_slot
-from sessions_app.models import TimeSlot
-from studio.errors import (
+from core.errors import (
     AlreadyBookedError,
     SlotFullError,
     StudioError,
     TimeConflictError,
 )
-from studio.testing import race
+from sessions_app.models import TimeSlot
+from testing import race
 
 
 def outcome(result: Any) -> str:

@@ -14,8 +14,8 @@ from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import idempotency, services
 from bookings.models import Booking, BookingStatus, IdempotencyKey
 from bookings.tests.factories import make_slot
-from studio.errors import ValidationFailedError
-from studio.testing import BOOKINGS, BookingApiTestCase, assert_problem, book, sign_in
+from core.errors import ValidationFailedError
+from testing import BOOKINGS, BookingApiTestCase, assert_problem, book, sign_in
 
 KEY = "booking-2031-01-10-evening-yoga"
 REPLAYED = "Idempotent-Replayed"
@@ -273,7 +273,7 @@ class ServerErrorTests(IdempotentBookingTestCase):
 
         with (
             mock.patch.object(services, "booking_create", failing_once),
-            self.assertLogs("studio.exception_handler", "ERROR"),
+            self.assertLogs("core.exception_handler", "ERROR"),
             self.assertLogs("django.request", "ERROR"),
         ):
             assert_problem(self, self.post_with_key({"time_slot": slot.pk}), 500, "server_error")
@@ -289,7 +289,7 @@ class ServerErrorTests(IdempotentBookingTestCase):
             mock.patch.object(
                 services, "booking_create", side_effect=OperationalError("lock timeout")
             ),
-            self.assertLogs("studio.exception_handler", "WARNING"),
+            self.assertLogs("core.exception_handler", "WARNING"),
             self.assertLogs("django.request", "ERROR"),
         ):
             response = self.post_with_key({"time_slot": slot.pk})

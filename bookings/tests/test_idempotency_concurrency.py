@@ -11,7 +11,7 @@ from accounts import services as account_services
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, IdempotencyKey
 from bookings.tests.factories import make_slot
-from studio.testing import BOOKINGS, race
+from testing import BOOKINGS, race
 
 THREADS = 8
 

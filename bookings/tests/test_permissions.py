@@ -9,7 +9,7 @@ from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from studio.testing import assert_problem, book, sign_in
+from testing import assert_problem, book, sign_in
 
 BOOKINGS = "/api/bookings/"
 

@@ -10,7 +10,7 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot, move_to_past
-from studio.testing import book, sign_in
+from testing import book, sign_in
 
 MANY = 30
 

@@ -9,8 +9,7 @@ from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
 from bookings.tests.factories import add_slot, make_slot, move_to_past
-from sessions_app.models import TimeSlot
-from studio.errors import (
+from core.errors import (
     AlreadyBookedError,
     CancellationClosedError,
     SlotCancelledError,
@@ -20,7 +19,8 @@ from studio.errors import (
     TimeConflictError,
     ValidationFailedError,
 )
-from studio.testing import book
+from sessions_app.models import TimeSlot
+from testing import book
 
 
 class BookingServiceTestCase(TestCase):

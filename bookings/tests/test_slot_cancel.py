@@ -7,11 +7,11 @@ from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import move_to_past
+from core.errors import SlotCancelledError, SlotExpiredError
+from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.errors import SlotCancelledError, SlotExpiredError
-from studio.models import ActionLogEntry
-from studio.testing import (
+from testing import (
     SessionServiceTestCase,
     book,
     book_and_cancel,

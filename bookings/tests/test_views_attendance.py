@@ -12,7 +12,7 @@ from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import Booking
 from bookings.tests.factories import add_slot, make_slot
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     SLOT_BOOKING_KEYS,
     assert_problem,
     book,

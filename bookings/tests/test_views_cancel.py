@@ -8,7 +8,7 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory
 from bookings.models import BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
-from studio.testing import (
+from testing import (
     BOOKING_KEYS,
     BookingApiTestCase,
     assert_problem,

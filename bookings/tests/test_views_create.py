@@ -11,7 +11,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     BOOKING_KEYS,
     BOOKING_SESSION_KEYS,
     BOOKINGS,

@@ -10,7 +10,7 @@ from rest_framework.test import APITestCase
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking
 from bookings.tests.factories import make_slot, move_to_past
-from studio.testing import (
+from testing import (
     BOOKING_KEYS,
     BOOKINGS,
     BookingApiTestCase,

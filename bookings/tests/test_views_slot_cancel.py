@@ -8,9 +8,9 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import BookingStatus
 from bookings.tests.factories import add_slot, make_slot, move_to_past
+from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
-from studio.models import ActionLogEntry
-from studio.testing import (
+from testing import (
     OWNER_SLOT_KEYS,
     SESSION_KEYS,
     assert_problem,

@@ -10,7 +10,7 @@ from accounts.models import User
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     BOOKINGS,
     BookingApiTestCase,
     assert_problem,

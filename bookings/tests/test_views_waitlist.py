@@ -14,7 +14,7 @@ from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     BOOKING_KEYS,
     BOOKINGS,
     BookingApiTestCase,

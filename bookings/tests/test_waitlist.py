@@ -14,9 +14,7 @@ from accounts.tests.factories import ClientFactory
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import add_slot, make_slot, move_to_past
-from sessions_app import services as session_services
-from sessions_app.models import TimeSlot
-from studio.errors import (
+from core.errors import (
     AlreadyBookedError,
     CancellationClosedError,
     SlotCancelledError,
@@ -26,8 +24,10 @@ from studio.errors import (
     TimeConflictError,
     WaitlistFullError,
 )
-from studio.models import ActionLogEntry
-from studio.testing import book, cancel_slot
+from core.models import ActionLogEntry
+from sessions_app import services as session_services
+from sessions_app.models import TimeSlot
+from testing import book, cancel_slot
 
 
 def join(slot: TimeSlot, client=None) -> Booking:

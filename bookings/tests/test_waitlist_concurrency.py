@@ -15,10 +15,10 @@ from accounts.tests.factories import ClientFactory
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
+from core.errors import StudioError, TimeConflictError
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from studio.errors import StudioError, TimeConflictError
-from studio.testing import race
+from testing import race
 
 
 def outcome(result: Any) -> str:

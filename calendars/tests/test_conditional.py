@@ -14,7 +14,7 @@ from bookings import services as booking_services
 from bookings.tests.factories import make_slot
 from calendars.tests.factories import feed_path, session_calendar_path
 from sessions_app.models import Session, TimeSlot
-from studio.testing import assert_problem, book, calendar_events
+from testing import assert_problem, book, calendar_events
 
 
 class ConditionalRequestTests(APITestCase):

@@ -14,7 +14,7 @@ from calendars.tests.factories import feed_path
 from notifications.messages import booking_calendar
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     assert_problem,
     book,
     calendar_events,

@@ -8,7 +8,7 @@ from rest_framework.test import APITestCase
 
 from bookings.tests.factories import add_slot, make_slot, move_to_past
 from calendars.tests.factories import feed_path, session_calendar_path
-from studio.testing import (
+from testing import (
     assert_problem,
     book,
     calendar_events,

@@ -4,7 +4,7 @@ from django.test import TestCase, override_settings
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from calendars import services
 from calendars.models import CalendarFeed
-from studio.models import ActionLogEntry
+from core.models import ActionLogEntry
 
 
 def logged_actions(feed: CalendarFeed) -> list[str]:

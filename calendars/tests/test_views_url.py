@@ -4,7 +4,7 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from calendars.models import CalendarFeed
-from studio.testing import CALENDAR_CONTENT_TYPE, assert_problem, sign_in
+from testing import CALENDAR_CONTENT_TYPE, assert_problem, sign_in
 
 URL = "/api/calendar/"
 FEED_URL = re.compile(r"^http://testserver/api/calendar/[0-9a-f]{64}\.ics$")

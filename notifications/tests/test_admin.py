@@ -12,11 +12,11 @@ from rest_framework import status
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
+from core.models import ActionLogEntry
+from core.signals import MailKind
 from notifications.models import Notification, NotificationStatus
 from notifications.services import MAX_ATTEMPTS
-from studio.models import ActionLogEntry
-from studio.signals import MailKind
-from studio.testing import ACTION_LOG_FORMS, AdminTestCase, book, column, shown_messages
+from testing import ACTION_LOG_FORMS, AdminTestCase, book, column, shown_messages
 
 CHANGELIST = "/admin/notifications/notification/"
 

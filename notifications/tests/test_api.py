@@ -13,11 +13,11 @@ from rest_framework.test import APITestCase
 from accounts.models import User
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
+from core.models import ActionLogEntry
+from core.signals import MailKind
 from notifications import services
 from notifications.models import Notification, NotificationStatus
-from studio.models import ActionLogEntry
-from studio.signals import MailKind
-from studio.testing import ME, PAGE_KEYS, USER_KEYS, assert_problem, book, from_iso, sign_in
+from testing import ME, PAGE_KEYS, USER_KEYS, assert_problem, book, from_iso, sign_in
 
 NOTIFICATIONS = "/api/notifications/"
 NOTIFICATION_KEYS = {"id", "kind", "status", "subject", "booking", "created_at", "sent_at"}

@@ -17,11 +17,11 @@ from django.utils.timezone import now
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
+from core.signals import MailKind
 from notifications import services
 from notifications.models import Notification, NotificationStatus
 from notifications.services import MAX_ATTEMPTS, RETRY_DELAYS
-from studio.signals import MailKind
-from studio.testing import book, race
+from testing import book, race
 
 FAILING_BACKEND = "notifications.tests.test_delivery.FailingBackend"
 

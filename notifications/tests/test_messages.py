@@ -15,11 +15,11 @@ from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings import services
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
+from core.errors import ValidationFailedError
+from core.signals import MailKind
 from notifications import services as notification_services
 from notifications.models import Notification
 from sessions_app.models import TimeSlot
-from studio.errors import ValidationFailedError
-from studio.signals import MailKind
 
 NEW_YORK = "America/New_York"
 KOLKATA = "Asia/Kolkata"

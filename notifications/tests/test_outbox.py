@@ -13,11 +13,11 @@ from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
+from core.errors import SlotFullError
+from core.signals import MailKind
 from notifications import services as notification_services
 from notifications.models import Notification, NotificationStatus
 from sessions_app.models import TimeSlot
-from studio.errors import SlotFullError
-from studio.signals import MailKind
 
 
 class Rollback(Exception):

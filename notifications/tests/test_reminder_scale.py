@@ -12,10 +12,10 @@ from django.utils.timezone import now
 from accounts.models import Role, User
 from accounts.tests.factories import InstructorFactory
 from bookings.models import Booking, BookingStatus
+from core.signals import MailKind
 from notifications.models import Notification, NotificationStatus
 from notifications.services import reminders_due, reminders_queue
 from sessions_app.models import Category, Session, TimeSlot
-from studio.signals import MailKind
 
 BOOKINGS = 100_000
 PER_SLOT = 20

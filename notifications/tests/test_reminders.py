@@ -14,11 +14,11 @@ from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
+from core import timezones
+from core.signals import MailKind
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_deliver, reminders_due, reminders_queue
 from sessions_app.models import TimeSlot
-from studio import timezones
-from studio.signals import MailKind
 
 NEW_YORK = ZoneInfo("America/New_York")
 LEAD = timedelta(minutes=60)

@@ -18,10 +18,10 @@ from django.utils.timezone import now
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
+from core.signals import MailKind
 from notifications import services
 from notifications.models import Notification, NotificationStatus
-from studio.signals import MailKind
-from studio.testing import book, free_port
+from testing import book, free_port
 
 
 class Mailbox:

@@ -28,11 +28,11 @@ from accounts.tests.factories import ClientFactory
 from bookings import services as booking_services
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
+from core.signals import MailKind
 from notifications.models import Notification, NotificationStatus
 from notifications.tasks import deliver
 from studio.celery import app as celery_app
-from studio.signals import MailKind
-from studio.testing import (
+from testing import (
     PRODUCTION_KEYS,
     PROJECT,
     BackgroundProcess,

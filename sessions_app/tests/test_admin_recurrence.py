@@ -8,10 +8,10 @@ from django.test import TestCase, override_settings
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, InstructorFactory
+from core.models import ActionLogEntry
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
-from studio.models import ActionLogEntry
-from studio.testing import (
+from testing import (
     SESSIONS,
     SESSIONS_URL,
     admin_inputs,

@@ -11,12 +11,12 @@ from django.test import TestCase
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
+from core.errors import CapacityBelowBookedError, HasBookingsError, ValidationFailedError
+from core.models import ActionLogEntry
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.errors import CapacityBelowBookedError, HasBookingsError, ValidationFailedError
-from studio.models import ActionLogEntry
-from studio.testing import (
+from testing import (
     SESSIONS,
     SESSIONS_URL,
     SLOTS_URL,
@@ -177,7 +177,7 @@ class AdminWritesThroughServicesTests(TestCase):
             initial=1,
         )
         # The action log's formset, validated after the slots, is tampered with.
-        data["studio-actionlogentry-content_type-object_id-TOTAL_FORMS"] = "x"
+        data["core-actionlogentry-content_type-object_id-TOTAL_FORMS"] = "x"
         before = db_state()
 
         response = self.admin.post(f"{SESSIONS_URL}{session.pk}/change/", data)
@@ -289,7 +289,7 @@ class AdminWritesThroughServicesTests(TestCase):
         session_page = self.admin.get(f"{SESSIONS_URL}{session.pk}/change/")
         slot_page = self.admin.get(f"{SLOTS_URL}{slot.pk}/change/")
 
-        prefix = "studio-actionlogentry-content_type-object_id-0"
+        prefix = "core-actionlogentry-content_type-object_id-0"
         for page in (session_page, slot_page):
             self.assertEqual(page.status_code, 200)
             for field in ("created_at", "actor", "action", "data"):
@@ -305,7 +305,7 @@ class AdminWritesThroughServicesTests(TestCase):
             instructor=self.instructor, title="Renamed", rows=existing_rows([slot]), initial=1
         )
         # As the page posts it: the log's existing row, by id only.
-        prefix = "studio-actionlogentry-content_type-object_id"
+        prefix = "core-actionlogentry-content_type-object_id"
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "1",

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.tests.factories import InstructorFactory
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     ACTION_LOG_FORMS,
     SESSIONS_URL,
     AdminTestCase,

@@ -14,7 +14,7 @@ from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     ACTION_LOG_FORMS,
     SLOTS_URL,
     AdminTestCase,

@@ -18,7 +18,7 @@ from bookings.services import booking_create
 from sessions_app import cache as timetable_cache
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import PUBLIC, cancel_slot, free_port, sign_in
+from testing import PUBLIC, cancel_slot, free_port, sign_in
 
 
 def signed_in(user) -> APIClient:
@@ -171,8 +171,8 @@ class TimetableCacheTests(TransactionTestCase):
             "end_1": end.strftime("%H:%M:%S"),
             "capacity": 7,
             # The page's read-only action log, an empty formset.
-            "studio-actionlogentry-content_type-object_id-TOTAL_FORMS": 0,
-            "studio-actionlogentry-content_type-object_id-INITIAL_FORMS": 0,
+            "core-actionlogentry-content_type-object_id-TOTAL_FORMS": 0,
+            "core-actionlogentry-content_type-object_id-INITIAL_FORMS": 0,
         }
         response = admin.post(
             f"/admin/sessions_app/timeslot/{self.slot.pk}/change/", form, format="multipart"

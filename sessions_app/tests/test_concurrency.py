@@ -8,10 +8,10 @@ from django.test import TransactionTestCase
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking
 from bookings.services import booking_create
+from core.errors import CapacityBelowBookedError, HasBookingsError
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.errors import CapacityBelowBookedError, HasBookingsError
 
 HOLD_SECONDS = 0.5
 

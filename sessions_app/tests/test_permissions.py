@@ -6,7 +6,7 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     CREATE,
     INSTRUCTOR_LIST,
     PUBLIC,

@@ -10,7 +10,7 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.tests.factories import BookingFactory, make_slot
 from sessions_app.models import Session, TimeSlot
-from studio.testing import (
+from testing import (
     IST,
     NEW_YORK,
     PUBLIC,

@@ -11,13 +11,13 @@ from django.utils.timezone import now
 
 from accounts.tests.factories import InstructorFactory
 from bookings.tests.factories import BookingFactory, add_slot, make_slot, move_to_past
+from core import timezones
+from core.errors import ValidationFailedError
+from core.models import ActionLogEntry
 from sessions_app import services, tasks
 from sessions_app.models import Session, TimeSlot
 from sessions_app.services import MAX_GENERATED
-from studio import timezones
-from studio.errors import ValidationFailedError
-from studio.models import ActionLogEntry
-from studio.testing import IST, db_state, ist
+from testing import IST, db_state, ist
 
 DAILY = "FREQ=DAILY"
 

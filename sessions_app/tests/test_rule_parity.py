@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     SESSIONS,
     SESSIONS_URL,
     SLOTS_URL,

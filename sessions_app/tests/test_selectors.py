@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from core import timezones
 from sessions_app import selectors
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio import timezones
-from studio.testing import (
+from testing import (
     INSTRUCTOR_LIST,
     PUBLIC,
     SESSIONS,

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot, move_to_past
+from core import timezones
 from sessions_app.models import Session, TimeSlot
 from sessions_app.selectors import (
     PublicTimetable,
@@ -28,8 +29,7 @@ from sessions_app.serializers import (
     owner_session,
     timetable_session,
 )
-from studio import timezones
-from studio.testing import book, cancel_slot, wait
+from testing import book, cancel_slot, wait
 
 
 def request_in(zone: str | None) -> Request:

@@ -5,15 +5,15 @@ from datetime import timedelta
 from django.test import TestCase
 
 from accounts.tests.factories import InstructorFactory
+from core.errors import (
+    HasBookingsError,
+    ValidationFailedError,
+)
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.serializers import SessionCreateSerializer
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.errors import (
-    HasBookingsError,
-    ValidationFailedError,
-)
-from studio.testing import (
+from testing import (
     SessionServiceTestCase,
     book,
     book_and_cancel,

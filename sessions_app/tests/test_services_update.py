@@ -3,15 +3,15 @@
 from datetime import timedelta
 
 from accounts.tests.factories import InstructorFactory
-from sessions_app import services
-from sessions_app.models import Session, TimeSlot
-from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.errors import (
+from core.errors import (
     CapacityBelowBookedError,
     HasBookingsError,
     ValidationFailedError,
 )
-from studio.testing import (
+from sessions_app import services
+from sessions_app.models import Session, TimeSlot
+from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
+from testing import (
     SessionServiceTestCase,
     book,
     book_and_cancel,

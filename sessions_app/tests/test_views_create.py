@@ -8,7 +8,7 @@ from rest_framework import status
 from accounts.tests.factories import InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.testing import (
+from testing import (
     CREATE,
     SESSION_KEYS,
     SESSIONS,

@@ -6,7 +6,7 @@ from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     INSTRUCTOR_LIST,
     OWNER_SLOT_KEYS,
     PAGE_KEYS,

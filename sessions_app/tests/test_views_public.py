@@ -7,7 +7,7 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     NEW_YORK,
     PAGE_KEYS,
     PUBLIC,

@@ -3,7 +3,7 @@
 from rest_framework.test import APITestCase
 
 from accounts.tests.factories import InstructorFactory
-from studio.testing import (
+from testing import (
     PUBLIC,
     SESSIONS,
     SessionApiTestCase,

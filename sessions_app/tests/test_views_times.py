@@ -11,7 +11,7 @@ from rest_framework import status
 from accounts.tests.factories import InstructorFactory
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.testing import (
+from testing import (
     INSTRUCTOR_LIST,
     IST,
     NEW_YORK,

@@ -8,7 +8,7 @@ from rest_framework import status
 from accounts.tests.factories import InstructorFactory
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import (
+from testing import (
     IST,
     SESSION_KEYS,
     SLOT_KEYS,

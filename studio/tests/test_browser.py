@@ -28,9 +28,9 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import BookingStatus
 from bookings.tests.factories import add_slot, make_slot
+from core.env import env_bool
 from sessions_app.models import Session
-from studio.env import env_bool
-from studio.testing import book
+from testing import book
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
+from core.errors import ServiceUnavailableError
+from core.exception_handler import to_studio_error
 from sessions_app.models import TimeSlot
-from studio.errors import ServiceUnavailableError
-from studio.exception_handler import to_studio_error
-from studio.testing import SETUP, assert_problem, run
+from testing import SETUP, assert_problem, run
 
 THREAD_TIMEOUT = 20
 PG_URL = "postgres://u:p@db.internal:5432/studio"
@@ -165,7 +165,7 @@ class ConnectionTimeoutTests(TransactionTestCase):
         self.assertFalse(thread.is_alive())
         self.assertIsInstance(result[0], OperationalError)
         self.assertIn("statement timeout", str(result[0]))
-        with self.assertLogs("studio.exception_handler", "WARNING"):
+        with self.assertLogs("core.exception_handler", "WARNING"):
             self.assertIsInstance(to_studio_error(result[0]), ServiceUnavailableError)
 
 

@@ -32,7 +32,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
-from studio.testing import (
+from testing import (
     PROBLEM_KEYS,
 )
 

@@ -22,7 +22,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from sessions_app.cache import timetable_changed, timetable_version
 from sessions_app.models import Session, TimeSlot
-from studio.testing import (
+from testing import (
     assert_problem,
     book,
 )

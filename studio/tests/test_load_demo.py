@@ -14,7 +14,7 @@ from django.utils.timezone import now
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from sessions_app.models import Session, TimeSlot
-from studio.testing import IST, studio_today
+from testing import IST, studio_today
 
 DEMO = json.loads((settings.BASE_DIR / "demodata.json").read_text())
 LIFECYCLE = DEMO["lifecycle"]
@@ -162,7 +162,7 @@ class LoadDemoTests(TestCase):
         bookings = set(Booking.objects.values_list("pk", "time_slot_id", "status"))
         tomorrow = studio_today() + timedelta(days=1)
 
-        with mock.patch("studio.timezones.studio_today", return_value=tomorrow):
+        with mock.patch("core.timezones.studio_today", return_value=tomorrow):
             load_demo()
 
         after = set(TimeSlot.objects.values_list("pk", "start"))

@@ -45,7 +45,7 @@ from calendars.models import CalendarFeed
 from notifications.models import Notification
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from studio.testing import NEW_PASSWORD, assert_problem, book
+from testing import NEW_PASSWORD, assert_problem, book
 
 ACTORS = ("anonymous", "client", "other client", "instructor", "owner", "staff")
 # HEAD is checked too, always with the status of GET.

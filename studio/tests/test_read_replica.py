@@ -17,9 +17,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
+from core.routers import REPLICA, PublicReadsRouter, public_reads
 from sessions_app.models import Session
-from studio.routers import REPLICA, PublicReadsRouter, public_reads
-from studio.testing import (
+from testing import (
     PRODUCTION_KEYS,
     PROJECT,
     SETUP,
@@ -60,7 +60,7 @@ class PublicReadsRouterTests(SimpleTestCase):
         )
         self.assertEqual(
             result.stdout.strip(),
-            "studio ['studio.routers.PublicReadsRouter'] default",
+            "studio ['core.routers.PublicReadsRouter'] default",
             result.stderr,
         )
         without = run(SETUP + "print(sorted(settings.DATABASES))", DJANGO_DEBUG="1")

@@ -20,9 +20,9 @@ from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
+from core.middleware import QUERY_STRING_LIMIT
 from sessions_app.models import Session
 from studio.gunicorn_workers import refusal
-from studio.middleware import QUERY_STRING_LIMIT
 
 PROJECT = Path(__file__).resolve().parents[2]
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}

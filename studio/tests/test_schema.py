@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import SimpleTestCase
 from drf_spectacular.generators import SchemaGenerator
 
+from core import errors
 from sessions_app.filters import PublicSessionFilter
-from studio import errors
 
 OPERATION_IDS = {
     ("post", "/api/register/"): "auth_register",
@@ -85,7 +85,7 @@ PROBLEM = "application/problem+json"
 
 
 def project_codes() -> set[str]:
-    """Every `code` of an error class of studio/errors.py."""
+    """Every `code` of an error class of core/errors.py."""
     codes, pending = set(), [errors.StudioError]
     while pending:
         cls = pending.pop()

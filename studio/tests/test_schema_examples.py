@@ -9,9 +9,9 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework import exceptions as drf
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
-from studio import errors
-from studio.exception_handler import exception_handler
-from studio.schema import CONFLICT_EXAMPLES, PROBLEM_EXAMPLES
+from core import errors
+from core.exception_handler import exception_handler
+from core.schema import CONFLICT_EXAMPLES, PROBLEM_EXAMPLES
 
 # Operations whose request body (for writes) and success answer carry examples.
 DOCUMENTED = {
@@ -199,7 +199,7 @@ class ErrorExampleTests(SimpleTestCase):
             "503": OperationalError("connection refused"),
         }
         self.assertEqual(set(answers) | {"413", "414"}, set(PROBLEM_EXAMPLES))
-        with self.assertLogs("studio.exception_handler", "WARNING"):
+        with self.assertLogs("core.exception_handler", "WARNING"):
             for status, exc in answers.items():
                 with self.subTest(status=status):
                     example = PROBLEM_EXAMPLES[status]

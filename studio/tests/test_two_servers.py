@@ -25,7 +25,7 @@ from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from studio.testing import (
+from testing import (
     PRODUCTION_KEYS,
     ServedApi,
     database_url,

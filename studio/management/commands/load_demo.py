@@ -22,10 +22,10 @@ from django.utils.timezone import now
 from accounts.models import User
 from bookings import services as booking_services
 from bookings.models import HOLDING, Booking, BookingStatus
+from core import timezones
+from core.errors import StudioError
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
-from studio import timezones
-from studio.errors import StudioError
 
 
 class Command(BaseCommand):

@@ -9,11 +9,11 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from studio import errors, timezones
-from studio.examples import problem_example
-from studio.exception_handler import PROBLEM_CONTENT_TYPE
-from studio.middleware import QUERY_STRING_LIMIT
-from studio.serializers import ProblemSerializer, ZonedDateTimeField
+from core import errors, timezones
+from core.examples import problem_example
+from core.exception_handler import PROBLEM_CONTENT_TYPE
+from core.middleware import QUERY_STRING_LIMIT
+from core.serializers import ProblemSerializer, ZonedDateTimeField
 
 # The example of each problem answer an operation gives without examples of its own.
 PROBLEM_EXAMPLES = {

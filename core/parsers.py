@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from studio.errors import RequestTooLargeError
+from core.errors import RequestTooLargeError
 
 
 class JSONParser(parsers.JSONParser):

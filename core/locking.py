@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from django.db import models, transaction
 
-from studio.errors import ServiceUnavailableError
+from core.errors import ServiceUnavailableError
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def lock_objects(*querysets: models.QuerySet) -> list[list[models.Model]]:
     labels = [queryset.model._meta.label_lower for queryset in querysets]
     unknown = [label for label in labels if label not in LOCK_ORDER]
     if unknown:
-        raise ValueError(f"{unknown[0]} has no place in studio.locking.LOCK_ORDER.")
+        raise ValueError(f"{unknown[0]} has no place in core.locking.LOCK_ORDER.")
     if len(set(labels)) != len(labels):
         raise ValueError("Pass one queryset per model, so its rows lock in primary-key order.")
     using = querysets[0].db

@@ -21,11 +21,11 @@ from rest_framework.test import APIClient, APITestCase
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from studio import errors
-from studio.exception_handler import exception_handler, problem_response, to_studio_error
-from studio.parsers import JSONParser
-from studio.testing import assert_problem
+from core import errors
+from core.exception_handler import exception_handler, problem_response, to_studio_error
+from core.parsers import JSONParser
 from studio.views import csrf_failure
+from testing import assert_problem
 
 
 class Payload(serializers.Serializer):
@@ -96,7 +96,7 @@ urlpatterns = [
 ]
 
 
-@override_settings(ROOT_URLCONF="studio.tests.test_errors")
+@override_settings(ROOT_URLCONF="core.tests.test_errors")
 class ExceptionHandlerTests(APITestCase):
     def test_domain_error_answers_with_its_status_code_and_message(self):
         body = assert_problem(self, self.client.get("/api/slot-full/"), 409, "slot_full")
@@ -154,7 +154,7 @@ class ExceptionHandlerTests(APITestCase):
 
     def test_unreachable_database_answers_503_with_retry_after(self):
         with (
-            self.assertLogs("studio.exception_handler", "WARNING"),
+            self.assertLogs("core.exception_handler", "WARNING"),
             self.assertLogs("django.request", "ERROR"),
         ):
             response = self.client.get("/api/db-down/")
@@ -163,7 +163,7 @@ class ExceptionHandlerTests(APITestCase):
 
     def test_unexpected_error_is_logged_and_answers_500_without_internals(self):
         with (
-            self.assertLogs("studio.exception_handler", "ERROR") as logs,
+            self.assertLogs("core.exception_handler", "ERROR") as logs,
             self.assertLogs("django.request", "ERROR"),
         ):
             response = self.client.get("/api/bug/")
@@ -175,7 +175,7 @@ class ExceptionHandlerTests(APITestCase):
         self.assertEqual(body["title"], "Internal Server Error")
 
 
-@override_settings(ROOT_URLCONF="studio.tests.test_errors", DEBUG=False)
+@override_settings(ROOT_URLCONF="core.tests.test_errors", DEBUG=False)
 class DjangoLevelErrorTests(SimpleTestCase):
     def test_error_outside_drf_under_api_answers_500_json(self):
         client = APIClient(raise_request_exception=False)
@@ -404,7 +404,7 @@ class ErrorClassTests(SimpleTestCase):
             OperationalError("connection refused"),
         ]
         codes = {cls.code for cls in error_classes()}
-        with self.assertLogs("studio.exception_handler", "WARNING"):
+        with self.assertLogs("core.exception_handler", "WARNING"):
             for exc in translated:
                 with self.subTest(exception=type(exc).__name__):
                     response = exception_handler(exc, {})

@@ -22,7 +22,7 @@ other booking): `time_slots`, the changed slots as locked, and `locked_users`, t
 ids of the users whose rows the write locked. Sent inside the write's
 transaction, after its one `lock_objects` call; the receiver (the bookings
 app's waitlist promotion) runs under those locks and may raise
-`studio.locking.LockSetChanged`, on which the sender runs its write again."""
+`core.locking.LockSetChanged`, on which the sender runs its write again."""
 
 
 class MailKind(models.TextChoices):

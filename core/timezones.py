@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from studio.errors import InvalidTimezoneError
+from core.errors import InvalidTimezoneError
 
 QUERY_PARAM = "tz"
 HEADER = "X-Timezone"

@@ -1,4 +1,4 @@
-"""`studio.locking.lock_objects`: one global lock order, only inside a transaction."""
+"""`core.locking.lock_objects`: one global lock order, only inside a transaction."""
 
 import re
 from datetime import timedelta
@@ -13,8 +13,8 @@ from django.utils.timezone import now
 from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking
+from core.locking import LOCK_ORDER, LockOutsideTransactionError, lock_objects
 from sessions_app.models import Category, Session, TimeSlot
-from studio.locking import LOCK_ORDER, LockOutsideTransactionError, lock_objects
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -98,10 +98,18 @@ class LockDisciplineTests(SimpleTestCase):
 
     def test_only_the_locking_module_calls_select_for_update(self):
         callers = []
-        for app in ("studio", "accounts", "sessions_app", "bookings"):
+        for app in (
+            "core",
+            "accounts",
+            "sessions_app",
+            "bookings",
+            "notifications",
+            "calendars",
+            "studio",
+        ):
             for path in sorted((ROOT / app).rglob("*.py")):
                 relative = path.relative_to(ROOT).as_posix()
-                if "/tests/" in relative or relative == "studio/locking.py":
+                if "/tests/" in relative or relative == "core/locking.py":
                     continue
                 if "select_for_update" in path.read_text():
                     callers.append(relative)

@@ -4,7 +4,7 @@ Every error of a DRF view passes through `exception_handler`; errors raised
 outside DRF (unknown URLs, the time-zone middleware, Django's 500 page) are
 answered by `problem_response` with the same body. Both only translate
 other frameworks' exceptions (DRF, Django, the database driver) into
-`studio.errors` and render what the error owns: its status, its body and
+`core.errors` and render what the error owns: its status, its body and
 its headers.
 """
 
@@ -21,7 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from studio import errors
+from core import errors
 
 logger = logging.getLogger(__name__)
 

@@ -27,6 +27,8 @@ class ActionLogEntry(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
+        # The table keeps the name it had when the core was the `studio` app.
+        db_table = "studio_actionlogentry"
         verbose_name = _("action log entry")
         verbose_name_plural = _("action log")
         ordering = ["-created_at", "-id"]

@@ -56,8 +56,8 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
+from core.models import ActionLogEntry
 from sessions_app.models import Session, TimeSlot
-from studio.models import ActionLogEntry
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -514,8 +514,8 @@ SESSIONS_URL = "/admin/sessions_app/session/"
 SLOTS_URL = "/admin/sessions_app/timeslot/"
 # Each change form holds the object's read-only action log, an empty formset when posted.
 ACTION_LOG_FORMS = {
-    "studio-actionlogentry-content_type-object_id-TOTAL_FORMS": "0",
-    "studio-actionlogentry-content_type-object_id-INITIAL_FORMS": "0",
+    "core-actionlogentry-content_type-object_id-TOTAL_FORMS": "0",
+    "core-actionlogentry-content_type-object_id-INITIAL_FORMS": "0",
 }
 
 

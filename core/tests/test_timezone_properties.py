@@ -28,9 +28,9 @@ from rest_framework import serializers, status
 from rest_framework.test import APIClient, APITestCase
 
 from accounts.tests.factories import InstructorFactory
+from core import timezones
+from core.serializers import ZonedDateTimeField
 from sessions_app.models import Session, TimeSlot
-from studio import timezones
-from studio.serializers import ZonedDateTimeField
 
 # Derandomized, so CI runs the same examples every time; no example database.
 PROPERTY = settings(max_examples=150, deadline=None, derandomize=True, database=None)

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory, SimpleTestCase, override_settings
 from rest_framework import serializers
 
-from studio import timezones
-from studio.errors import InvalidTimezoneError
-from studio.serializers import ZonedDateTimeField
+from core import timezones
+from core.errors import InvalidTimezoneError
+from core.serializers import ZonedDateTimeField
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 KATHMANDU = ZoneInfo("Asia/Kathmandu")

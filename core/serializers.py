@@ -7,8 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from studio import timezones
-from studio.errors import PROBLEM_CODES
+from core import timezones
+from core.errors import PROBLEM_CODES
 
 
 class ZonedDateTimeField(serializers.DateTimeField):

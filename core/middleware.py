@@ -1,8 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 
-from studio import timezones
-from studio.errors import InvalidTimezoneError, UriTooLongError
-from studio.exception_handler import problem_response
+from core import timezones
+from core.errors import InvalidTimezoneError, UriTooLongError
+from core.exception_handler import problem_response
 
 # The longest query string an API request may carry, in characters as sent
 # (percent-encoded). Every filter of the API fits in a small fraction of it.

@@ -10,6 +10,10 @@ class Migration(migrations.Migration):
 
     initial = True
 
+    # The action log began in the `studio` app, before the core had a package
+    # of its own: a database that applied that migration has this one.
+    replaces = [("studio", "0001_action_log")]
+
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -31,6 +35,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'action log entry',
                 'verbose_name_plural': 'action log',
                 'ordering': ['-created_at', '-id'],
+                'db_table': 'studio_actionlogentry',
                 'indexes': [models.Index(fields=['content_type', 'object_id', '-created_at'], name='actionlog_object_idx')],
             },
         ),

@@ -1,7 +1,7 @@
 from rest_framework.test import APITestCase
 
 from sessions_app.tests.factories import TimeSlotFactory
-from studio.testing import PUBLIC, assert_problem
+from testing import PUBLIC, assert_problem
 
 
 class PaginationTests(APITestCase):

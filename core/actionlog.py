@@ -8,7 +8,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
-from studio.models import ActionLogEntry
+from core.models import ActionLogEntry
 
 
 def log_action(

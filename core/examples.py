@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample
 
-from studio.errors import NotAuthenticatedError, StudioError
+from core.errors import NotAuthenticatedError, StudioError
 
 
 def request_example(name: str, value: dict, **kwargs) -> OpenApiExample:
