@@ -12,30 +12,19 @@ run first removes what an earlier one made. Rows go in with bulk inserts, so
 """
 
 import argparse
-import os
 import sys
 from datetime import timedelta
 from itertools import cycle
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.utils.timezone import now
+from djangosetup import DOMAIN, PASSWORD
 
-import django  # noqa: E402
+from accounts.models import Role, User
+from bookings.models import Booking
+from sessions_app.models import Category, Session, TimeSlot
 
-django.setup()
-
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.utils.timezone import now  # noqa: E402
-
-from accounts.models import Role, User  # noqa: E402
-from bookings.models import Booking  # noqa: E402
-from sessions_app.models import Category, Session, TimeSlot  # noqa: E402
-
-DOMAIN = "load.example"
-PASSWORD = "bench-Pass-2027"
 BATCH = 5000
 SLOT_MINUTES = 60
 SLOT_SPACING = timedelta(hours=2)
