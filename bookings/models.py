@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,25 @@ class BookingStatus(models.TextChoices):
 # The statuses that hold a client's place on a slot: a seat, or a place in
 # its waitlist. A client holds at most one of them per slot.
 HOLDING = [BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]
+
+
+def shown_status(status: str, *, slot_started: bool) -> str:
+    """A booking's status as the API shows it: one still waiting when its
+    slot has started is expired, whether or not `waitlist_expire` has written
+    that yet."""
+    if status == BookingStatus.WAITLISTED and slot_started:
+        return BookingStatus.EXPIRED
+    return status
+
+
+def shown_status_filter(status: str, *, at: datetime) -> Q:
+    """The bookings whose status, as `shown_status` shows it at `at`, is
+    `status`: `shown_status` as a filter on bookings."""
+    if status == BookingStatus.WAITLISTED:
+        return Q(status=status, time_slot__start__gt=at)
+    if status == BookingStatus.EXPIRED:
+        return Q(status=status) | Q(status=BookingStatus.WAITLISTED, time_slot__start__lte=at)
+    return Q(status=status)
 
 
 class Attendance(models.TextChoices):
@@ -88,12 +109,8 @@ class Booking(models.Model):
 
     @property
     def current_status(self) -> str:
-        """The status as the API shows it: a booking still waiting when its
-        slot has started is expired, whether or not `waitlist_expire` has
-        written that yet."""
-        if self.status == BookingStatus.WAITLISTED and self.time_slot.has_started:
-            return BookingStatus.EXPIRED
-        return self.status
+        """The status as the API shows it (`shown_status`)."""
+        return shown_status(self.status, slot_started=self.time_slot.has_started)
 
 
 class IdempotencyKey(models.Model):

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils.timezone import now
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,14 +23,16 @@ from bookings.serializers import (
     AttendanceMarkSerializer,
     BookingCreateSerializer,
     BookingSerializer,
+    SessionDetailSerializer,
+    session_detail_render,
 )
+from core import timezones
 from core.exception_handler import PROBLEM_CONTENT_TYPE
 from core.schema import Tags
 from core.serializers import ProblemSerializer
-from sessions_app import selectors as session_selectors
+from sessions_app import views as session_views
 from sessions_app.models import Session, TimeSlot
 from sessions_app.permissions import IsSessionOwner
-from sessions_app.serializers import SessionDetailSerializer
 
 CONFLICT = OpenApiResponse(
     ProblemSerializer,
@@ -187,6 +190,32 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self.cancel(request, pk=pk)
 
 
+class SessionViewSet(session_views.SessionViewSet):
+    # The timetable's viewset of the instructor's own sessions, completed
+    # with the detail's GET: the owner's view, which lists each slot's
+    # bookings. bookings/urls.py mounts it at /api/sessions/. OPTIONS
+    # describes it as the timetable's viewset.
+    __doc__ = session_views.SessionViewSet.__doc__
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return SessionDetailSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        operation_id="sessions_retrieve",
+        tags=[Tags.INSTRUCTOR_SESSIONS],
+        summary="One of your sessions, with its bookings",
+        description="A session as its owner sees it: every slot, each listing its bookings "
+        "with the client's name and email.",
+    )
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        # Read as rows (the session's slots and their bookings), shown by
+        # the detail's one rendering.
+        rows = selectors.session_detail_get(session=self.get_object())
+        return Response(session_detail_render(rows, timezones.viewing_zone(request), now()))
+
+
 SLOT_PARAMETER = OpenApiParameter(
     "slot_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="A time slot of the session."
 )
@@ -233,7 +262,7 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
     def cancel(self, request: Request, pk=None, slot_id=None) -> Response:
         slot = self.get_time_slot()
         services.time_slot_cancel(time_slot=slot, by=request.user)
-        session = session_selectors.session_detail_queryset().get(pk=slot.session_id)
+        session = selectors.session_detail_queryset().get(pk=slot.session_id)
         serializer = SessionDetailSerializer(session, context=self.get_serializer_context())
         return Response(serializer.data)
 

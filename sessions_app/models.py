@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -41,6 +43,18 @@ def slot_status(*, is_cancelled: bool, started: bool, booked: int, capacity: int
     if booked >= capacity:
         return SlotStatus.FULL
     return SlotStatus.OPEN
+
+
+def slot_started(start: datetime, at: datetime) -> bool:
+    """Whether a slot that starts at `start` has started at the moment `at`."""
+    return start <= at
+
+
+def slot_waiting(*, waitlisted: int, started: bool) -> int:
+    """How many bookings a slot shows waiting for a seat: none once it has
+    started, when its waitlist closes (a booking still waiting then has
+    expired, whether or not that is written yet)."""
+    return 0 if started else waitlisted
 
 
 class Session(models.Model):
@@ -178,13 +192,11 @@ class TimeSlot(models.Model):
 
     @property
     def waiting(self) -> int:
-        """How many bookings wait for a seat: none once the slot has started
-        (they have expired, whether or not that is written yet)."""
-        return 0 if self.has_started else self.waitlisted
+        return slot_waiting(waitlisted=self.waitlisted, started=self.has_started)
 
     @property
     def has_started(self) -> bool:
-        return self.start <= now()
+        return slot_started(self.start, now())
 
     @property
     def status(self) -> str:

@@ -3,8 +3,9 @@
 A list page costs a fixed number of queries whatever its length: one for
 the count, one for the sessions with their instructors, one for their slots
 (the public timetable one more, to find the page's sessions). The public
-timetable and the owner's session detail are read as rows of the columns
-below, not model instances: they are the reads with the most rows.
+timetable is read as rows of the columns below, not model instances: it is
+the read with the most rows. Model instances are shown through the same
+rows (`session_row`, `slot_row`), so a session or a slot has one rendering.
 """
 
 from collections.abc import Callable
@@ -43,18 +44,6 @@ SLOT_COLUMNS = (
     "waitlisted",
     "is_cancelled",
 )
-# Read through the slots' reverse relation: bookings build on the timetable,
-# which does not import them.
-BOOKING_COLUMNS = (
-    "id",
-    "time_slot_id",
-    "status",
-    "created_at",
-    "attendance",
-    "client_id",
-    "client__name",
-    "client__email",
-)
 
 
 def session_with_slots() -> QuerySet[Session]:
@@ -67,21 +56,6 @@ def session_with_slots() -> QuerySet[Session]:
 def session_list_for_instructor(*, instructor: User) -> QuerySet[Session]:
     """The instructor's own sessions, newest first."""
     return session_with_slots().filter(instructor=instructor)
-
-
-def session_detail_queryset() -> QuerySet[Session]:
-    """Sessions with every slot and each slot's bookings and their clients.
-
-    The bookings are read through the slots' reverse relation: bookings
-    build on the timetable, which does not import them."""
-    booking_model = TimeSlot.bookings.rel.related_model
-    bookings = booking_model.objects.select_related("client").order_by("created_at", "id")
-    slots = TimeSlot.objects.order_by("start", "id").prefetch_related(
-        Prefetch("bookings", queryset=bookings)
-    )
-    return Session.objects.select_related("instructor").prefetch_related(
-        Prefetch("time_slots", queryset=slots)
-    )
 
 
 def session_row(session: Session) -> dict:
@@ -102,23 +76,18 @@ def session_row(session: Session) -> dict:
     }
 
 
-def session_detail_rows(session: Session) -> dict:
-    """The owner's view of `session` (with its instructor loaded) as rows, as
-    `session_detail_queryset` reads it: every slot, soonest first, each with
-    its `bookings`, oldest first, and their clients. Two queries."""
-    row = session_row(session)
-    row["slots"] = list(
-        TimeSlot.objects.filter(session=session).order_by("start", "id").values(*SLOT_COLUMNS)
-    )
-    by_id = {slot["id"]: slot for slot in row["slots"]}
-    for slot in row["slots"]:
-        slot["bookings"] = []
-    if by_id:
-        booking_model = TimeSlot.bookings.rel.related_model
-        bookings = booking_model.objects.filter(time_slot_id__in=list(by_id))
-        for booking in bookings.order_by("created_at", "id").values(*BOOKING_COLUMNS):
-            by_id[booking["time_slot_id"]]["bookings"].append(booking)
-    return row
+def slot_row(slot: TimeSlot) -> dict:
+    """`slot` as a row of SLOT_COLUMNS."""
+    return {
+        "id": slot.pk,
+        "session_id": slot.session_id,
+        "start": slot.start,
+        "end": slot.end,
+        "capacity": slot.capacity,
+        "booked": slot.booked,
+        "waitlisted": slot.waitlisted,
+        "is_cancelled": slot.is_cancelled,
+    }
 
 
 def public_slots(

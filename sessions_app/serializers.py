@@ -2,6 +2,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,8 +20,11 @@ from sessions_app.models import (
     Session,
     SlotStatus,
     TimeSlot,
+    slot_started,
     slot_status,
+    slot_waiting,
 )
+from sessions_app.selectors import session_row, slot_row
 
 
 class InstructorSerializer(serializers.ModelSerializer):
@@ -59,26 +63,32 @@ class TimeSlotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, slot: TimeSlot) -> dict:
-        # The fields above describe the object (and the schema); the dict is
-        # built directly because timetables hold many slots and DRF's
-        # field-by-field path costs most of a list page's time.
-        return slot_representation(slot, timezones.viewing_zone(self.context.get("request")))
+        # The fields above describe the slot (and the schema); the answer is
+        # the slot's row as `slot_render` shows it, the one rendering of a
+        # slot (a test holds it equal to DRF's serialization of the fields).
+        zone = timezones.viewing_zone(self.context.get("request"))
+        return slot_render(slot_row(slot), zone, now())
 
 
-def slot_representation(slot: TimeSlot, zone: ZoneInfo) -> dict:
-    """`slot` as TimeSlotSerializer shows it to a viewer in `zone`."""
+def slot_render(row: dict, zone: ZoneInfo, at: datetime) -> dict:
+    """A slot row (`selectors.SLOT_COLUMNS`) as TimeSlotSerializer describes
+    the slot to a viewer in `zone`, `at` being the moment of the answer."""
+    capacity, booked = row["capacity"], row["booked"]
+    started = slot_started(row["start"], at)
     return {
-        "id": slot.pk,
-        "session": slot.session_id,
-        "start": timezones.render(slot.start, zone),
-        "end": timezones.render(slot.end, zone),
+        "id": row["id"],
+        "session": row["session_id"],
+        "start": timezones.render(row["start"], zone),
+        "end": timezones.render(row["end"], zone),
         "timezone": zone.key,
-        "capacity": slot.capacity,
-        "booked": slot.booked,
-        "available": slot.available,
-        "is_full": slot.is_full,
-        "status": slot.status,
-        "waitlisted": slot.waiting,
+        "capacity": capacity,
+        "booked": booked,
+        "available": max(capacity - booked, 0),
+        "is_full": booked >= capacity,
+        "status": slot_status(
+            is_cancelled=row["is_cancelled"], started=started, booked=booked, capacity=capacity
+        ),
+        "waitlisted": slot_waiting(waitlisted=row["waitlisted"], started=started),
     }
 
 
@@ -125,42 +135,12 @@ def recurrence_of(rrule: str, start, minutes, capacity, zone: ZoneInfo) -> dict 
     }
 
 
-def _shown_booking_status(status: str, started: bool) -> str:
-    """A booking still waiting when its slot has started shows as expired
-    (the bookings app's rule, read here without importing it)."""
-    if status == "waitlisted" and started:
-        return "expired"
-    return status
-
-
-def timetable_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
-    """A slot row of `selectors.PublicTimetable` as TimeSlotSerializer shows
-    the slot, `at` being the moment of the answer."""
-    capacity, booked = row["capacity"], row["booked"]
-    started = row["start"] <= at
-    status = slot_status(
-        is_cancelled=row["is_cancelled"], started=started, booked=booked, capacity=capacity
-    )
-    return {
-        "id": row["id"],
-        "session": row["session_id"],
-        "start": timezones.render(row["start"], zone),
-        "end": timezones.render(row["end"], zone),
-        "timezone": zone.key,
-        "capacity": capacity,
-        "booked": booked,
-        "available": max(capacity - booked, 0),
-        "is_full": booked >= capacity,
-        "status": status,
-        "waitlisted": 0 if started else row["waitlisted"],
-    }
-
-
-def timetable_session(
-    row: dict, zone: ZoneInfo, at: datetime, show_slot: Callable = timetable_slot
+def session_render(
+    row: dict, zone: ZoneInfo, at: datetime, show_slot: Callable = slot_render
 ) -> dict:
-    """A session row of `selectors.PublicTimetable`, with its slots, as
-    SessionSerializer shows the session; each slot shown by `show_slot`."""
+    """A session row (`selectors.SESSION_COLUMNS`) with its `slots` (rows),
+    as SessionSerializer describes the session to a viewer in `zone`, `at`
+    being the moment of the answer; each slot shown by `show_slot`."""
     return {
         "id": row["id"],
         "title": row["title"],
@@ -174,34 +154,6 @@ def timetable_session(
         "created_at": timezones.render(row["created_at"], zone),
         "updated_at": timezones.render(row["updated_at"], zone),
     }
-
-
-def owner_slot(row: dict, zone: ZoneInfo, at: datetime) -> dict:
-    """A slot row of `selectors.session_detail_rows`, with its bookings, as
-    OwnerTimeSlotSerializer shows the slot."""
-    started = row["start"] <= at
-    return {
-        **timetable_slot(row, zone, at),
-        "bookings": [
-            {
-                "id": booking["id"],
-                "status": _shown_booking_status(booking["status"], started),
-                "created_at": timezones.render(booking["created_at"], zone),
-                "client": {
-                    "id": booking["client_id"],
-                    "name": booking["client__name"],
-                    "email": booking["client__email"],
-                },
-                "attendance": booking["attendance"],
-            }
-            for booking in row["bookings"]
-        ],
-    }
-
-
-def owner_session(row: dict, zone: ZoneInfo, at: datetime) -> dict:
-    """`selectors.session_detail_rows` as SessionDetailSerializer shows the session."""
-    return timetable_session(row, zone, at, show_slot=owner_slot)
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -236,63 +188,12 @@ class SessionSerializer(serializers.ModelSerializer):
             timezones.viewing_zone(self.context.get("request")),
         )
 
-
-class BookingClientSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "name", "email"]
-
-
-def _booking_choices(field: str) -> list[tuple[str, str]]:
-    """The choices of a booking model's field, read through the slot's reverse
-    relation: the timetable sits below the bookings app and never imports it."""
-    return TimeSlot.bookings.rel.related_model._meta.get_field(field).choices
-
-
-class SlotBookingSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.SerializerMethodField()
-    created_at = ZonedDateTimeField()
-    client = BookingClientSerializer()
-    attendance = serializers.ChoiceField(choices=_booking_choices("attendance"), allow_null=True)
-
-    @extend_schema_field(serializers.ChoiceField(choices=_booking_choices("status")))
-    def get_status(self, booking) -> str:
-        return _shown_booking_status(booking.status, booking.time_slot.has_started)
-
-
-class OwnerTimeSlotSerializer(TimeSlotSerializer):
-    bookings = SlotBookingSerializer(many=True)
-
-    class Meta(TimeSlotSerializer.Meta):
-        fields = [*TimeSlotSerializer.Meta.fields, "bookings"]
-        read_only_fields = fields
-
-    def to_representation(self, slot: TimeSlot) -> dict:
-        zone = timezones.viewing_zone(self.context.get("request"))
-        return {
-            **super().to_representation(slot),
-            "bookings": [
-                {
-                    "id": booking.pk,
-                    "status": _shown_booking_status(booking.status, slot.has_started),
-                    "created_at": timezones.render(booking.created_at, zone),
-                    "client": {
-                        "id": booking.client.pk,
-                        "name": booking.client.name,
-                        "email": booking.client.email,
-                    },
-                    "attendance": booking.attendance,
-                }
-                for booking in slot.bookings.all()
-            ],
-        }
-
-
-class SessionDetailSerializer(SessionSerializer):
-    """The owning instructor's view: every slot with its bookings."""
-
-    time_slots = OwnerTimeSlotSerializer(many=True)
+    def to_representation(self, session: Session) -> dict:
+        # The fields above describe the session (and the schema); the answer
+        # is the session's row, with its (prefetched) slots, as
+        # `session_render` shows it.
+        row = {**session_row(session), "slots": [slot_row(s) for s in session.time_slots.all()]}
+        return session_render(row, timezones.viewing_zone(self.context.get("request")), now())
 
 
 class TimeSlotListSerializer(serializers.ListSerializer):

@@ -4,8 +4,9 @@ from rest_framework.routers import SimpleRouter
 from sessions_app.views import PublicSessionViewSet, SessionViewSet
 
 # Path converters, so an id is an integer in the routes and in the schema.
+# /api/sessions/ itself, the instructor's own sessions, is mounted by
+# bookings/urls.py: its detail lists the bookings of each slot.
 router = SimpleRouter(use_regex_path=False)
-router.register("sessions", SessionViewSet, basename="session")
 router.register("public/sessions", PublicSessionViewSet, basename="public-session")
 
 # The first API's paths, kept as aliases of the REST routes (deprecated in

@@ -19,11 +19,9 @@ from sessions_app.models import Session
 from sessions_app.permissions import IsSessionOwner
 from sessions_app.serializers import (
     SessionCreateSerializer,
-    SessionDetailSerializer,
     SessionSerializer,
     SessionUpdateSerializer,
-    owner_session,
-    timetable_session,
+    session_render,
 )
 
 
@@ -34,20 +32,24 @@ from sessions_app.serializers import (
         summary="Your sessions",
         description="The signed-in instructor's own sessions, past slots included.",
     ),
-    retrieve=extend_schema(
-        operation_id="sessions_retrieve",
-        tags=[Tags.INSTRUCTOR_SESSIONS],
-        summary="One of your sessions, with its bookings",
-        description="A session as its owner sees it: every slot, each listing its bookings "
-        "with the client's name and email.",
-    ),
 )
-class SessionViewSet(viewsets.ModelViewSet):
+class SessionViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """The instructor's own sessions.
 
     Listing and creating need the instructor role. The detail routes look the
     session up first (404 when there is none), then let only its owner in (403).
     """
+
+    # Every route but the detail's GET: the owner's detail lists each slot's
+    # bookings, which build on the timetable, so the bookings app completes
+    # this viewset with it (`bookings.views.SessionViewSet`) and mounts the
+    # whole of it at /api/sessions/.
 
     lookup_value_converter = "int"
     filter_backends = []
@@ -64,9 +66,8 @@ class SessionViewSet(viewsets.ModelViewSet):
             return Session.objects.none()
         if self.action == "list":
             return selectors.session_list_for_instructor(instructor=self.request.user)
-        # The detail reads its slots and bookings as rows (retrieve); update
-        # and delete only need the session and its owner: the services read
-        # (and lock) the slots they change.
+        # Update and delete only need the session and its owner: the services
+        # read (and lock) the slots they change.
         return Session.objects.select_related("instructor")
 
     def get_serializer_class(self):
@@ -74,15 +75,7 @@ class SessionViewSet(viewsets.ModelViewSet):
             return SessionCreateSerializer
         if self.action in ("update", "partial_update"):
             return SessionUpdateSerializer
-        if self.action == "retrieve":
-            return SessionDetailSerializer
         return SessionSerializer
-
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        # The owner's view, read as rows and shown as SessionDetailSerializer
-        # shows it (a test holds the two equal).
-        rows = selectors.session_detail_rows(self.get_object())
-        return Response(owner_session(rows, timezones.viewing_zone(request), now()))
 
     def _render(self, session: Session, status_code: int = status.HTTP_200_OK) -> Response:
         session = selectors.session_with_slots().get(pk=session.pk)
@@ -184,8 +177,8 @@ class PublicSessionViewSet(
             return cached_response(self, request, lambda: self._timetable_page(request))
 
     def _timetable_page(self, request: Request) -> Response:
-        """A page of the timetable, read as rows and shown as SessionSerializer
-        shows each session (a test holds the two equal)."""
+        """A page of the timetable, read as rows, each session shown by
+        `session_render`."""
         filterset = self.filterset_class(
             request.query_params, queryset=self.get_queryset(), request=request
         )
@@ -193,7 +186,7 @@ class PublicSessionViewSet(
             raise translate_validation(filterset.errors)
         rows = self.paginate_queryset(filterset.timetable())
         zone, at = timezones.viewing_zone(request), now()
-        return self.get_paginated_response([timetable_session(row, zone, at) for row in rows])
+        return self.get_paginated_response([session_render(row, zone, at) for row in rows])
 
     @extend_schema(
         operation_id="public_sessions_retrieve",
