@@ -245,8 +245,8 @@ class StudioAutoSchema(AutoSchema):
 
 
 class Tags:
-    """The groups of operations in the schema, by what a client does (their
-    descriptions are SPECTACULAR_SETTINGS["TAGS"])."""
+    """The groups of operations in the schema, by what a client does. The
+    document lists them in this order, each with its description."""
 
     AUTHENTICATION = "Authentication"
     PROFILE = "Profile"
@@ -255,3 +255,29 @@ class Tags:
     BOOKINGS = "Bookings"
     CALENDAR_FEEDS = "Calendar feeds"
     SERVICE = "Service"
+
+    DESCRIPTIONS = {
+        AUTHENTICATION: "Registering, signing in and out, refreshing tokens, and changing or "
+        "resetting a password. Register, login, refresh and password reset ignore any "
+        "Authorization header.",
+        PROFILE: "The signed-in user: their profile (time zone, reminders) and the "
+        "notifications mailed to them.",
+        TIMETABLE: "The public timetable: sessions with upcoming time slots, no sign-in needed.",
+        INSTRUCTOR_SESSIONS: "An instructor's own sessions and their time slots: create, "
+        "change, delete, cancel a slot, mark attendance.",
+        BOOKINGS: "A client's bookings: book a time slot (or join its waitlist), list, cancel.",
+        CALENDAR_FEEDS: "iCalendar feeds to subscribe to: your own secret feed and each "
+        "session's public one.",
+        SERVICE: "Health of the service, for monitors.",
+    }
+
+
+def declare_tags(result, **kwargs):
+    """A postprocessing hook of drf-spectacular (SPECTACULAR_SETTINGS): the
+    document's list of tags, from `Tags`. Settings cannot import this module,
+    which needs the apps loaded."""
+    result["tags"] = [
+        {"name": name, "description": description}
+        for name, description in Tags.DESCRIPTIONS.items()
+    ]
+    return result
