@@ -35,14 +35,29 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}.")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(
+    name: str, default: int, *, lo: int | None = None, hi: int | None = None, unit: str = ""
+) -> int:
+    """The whole number in `name`, or `default` when it is unset or blank.
+    With `lo` and/or `hi`, a value outside them stops start-up with e.g.
+    "NAME must be 1 to 30 seconds; got 90." (`unit` names what is counted)."""
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number; got {raw!r}.") from None
+        value = default
+    else:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number; got {raw!r}.") from None
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        if hi is None:
+            allowed = f"{lo} or more"
+        elif lo is None:
+            allowed = f"{hi} or less"
+        else:
+            allowed = f"{lo} to {hi}"
+        raise ConfigError(f"{name} must be {' '.join(filter(None, [allowed, unit]))}; got {value}.")
+    return value
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

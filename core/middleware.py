@@ -9,6 +9,13 @@ from core.exception_handler import problem_response
 QUERY_STRING_LIMIT = 4096
 
 
+def checks_viewing_zone(path: str) -> bool:
+    """Whether ViewingTimezoneMiddleware refuses a request to `path` that
+    names an unknown zone: any API request, whether or not its answer shows
+    times (the schema declares `tz` and `X-Timezone` wherever this holds)."""
+    return path.startswith("/api/")
+
+
 class QueryStringLimitMiddleware:
     """Refuses an API request whose query string is over QUERY_STRING_LIMIT
     with a 414 problem, before anything parses the query or a view runs.
@@ -37,7 +44,7 @@ class ViewingTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
+        if checks_viewing_zone(request.path):
             name = timezones.requested_zone_name(request)
             if name is not None:
                 try:

@@ -12,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from core import errors, timezones
 from core.examples import problem_example
 from core.exception_handler import PROBLEM_CONTENT_TYPE
-from core.middleware import QUERY_STRING_LIMIT
+from core.middleware import QUERY_STRING_LIMIT, checks_viewing_zone
 from core.serializers import ProblemSerializer, ZonedDateTimeField
 
 # The example of each problem answer an operation gives without examples of its own.
@@ -66,8 +66,14 @@ _ZONE_RULE = (
     "Without it: the `X-Timezone` header, then the signed-in user's profile zone, then "
     "the studio's. An unknown name is 400 `invalid_timezone`."
 )
-# The viewing zone of a request (API.md section 1), on every operation whose
-# answer carries datetimes.
+# What `tz` means where an answer shows no datetimes: it is still checked.
+_ZONE_RULE_WITHOUT_DATETIMES = (
+    "An IANA time zone name (e.g. `America/New_York`), the viewing zone; this answer "
+    "shows no datetimes, but an unknown name is 400 `invalid_timezone`, as on every "
+    "operation."
+)
+# The viewing zone of a request (API.md section 1), on every operation: an
+# unknown zone is refused on any API request (core.middleware).
 TIMEZONE_PARAMETERS = [
     {
         "in": "query",
@@ -163,14 +169,21 @@ class StudioAutoSchema(AutoSchema):
     def _returns_datetimes(self) -> bool:
         return _has_datetimes(self.get_response_serializers())
 
+    def _timezone_parameters(self) -> list[dict]:
+        if not checks_viewing_zone(self.path):
+            return []
+        query, header = (dict(parameter) for parameter in TIMEZONE_PARAMETERS)
+        if not self._returns_datetimes():
+            query["description"] = _ZONE_RULE_WITHOUT_DATETIMES
+        return [query, header]
+
     def _get_parameters(self):
         # An optional query parameter given empty (`?status=`) counts as not given.
         parameters = super()._get_parameters()
         for parameter in parameters:
             if parameter["in"] == "query" and not parameter.get("required"):
                 parameter["allowEmptyValue"] = True
-        if self._returns_datetimes():
-            parameters.extend(dict(parameter) for parameter in TIMEZONE_PARAMETERS)
+        parameters.extend(self._timezone_parameters())
         return parameters
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
@@ -237,7 +250,7 @@ class StudioAutoSchema(AutoSchema):
             content[PROBLEM_CONTENT_TYPE] = media
             if code in fallbacks and not media.get("examples"):
                 media["examples"] = build_examples_list(fallbacks[code])
-            if code == "400" and self._returns_datetimes():
+            if code == "400" and checks_viewing_zone(self.path):
                 media["examples"].update(build_examples_list([UNKNOWN_TIMEZONE]))
             if code in RESPONSE_HEADERS:
                 response["headers"] = {**RESPONSE_HEADERS[code], **response.get("headers", {})}
@@ -245,8 +258,8 @@ class StudioAutoSchema(AutoSchema):
 
 
 class Tags:
-    """The groups of operations in the schema, by what a client does (their
-    descriptions are SPECTACULAR_SETTINGS["TAGS"])."""
+    """The groups of operations in the schema, by what a client does. The
+    document lists them in this order, each with its description."""
 
     AUTHENTICATION = "Authentication"
     PROFILE = "Profile"
@@ -255,3 +268,29 @@ class Tags:
     BOOKINGS = "Bookings"
     CALENDAR_FEEDS = "Calendar feeds"
     SERVICE = "Service"
+
+    DESCRIPTIONS = {
+        AUTHENTICATION: "Registering, signing in and out, refreshing tokens, and changing or "
+        "resetting a password. Register, login, refresh and password reset ignore any "
+        "Authorization header.",
+        PROFILE: "The signed-in user: their profile (time zone, reminders) and the "
+        "notifications mailed to them.",
+        TIMETABLE: "The public timetable: sessions with upcoming time slots, no sign-in needed.",
+        INSTRUCTOR_SESSIONS: "An instructor's own sessions and their time slots: create, "
+        "change, delete, cancel a slot, mark attendance.",
+        BOOKINGS: "A client's bookings: book a time slot (or join its waitlist), list, cancel.",
+        CALENDAR_FEEDS: "iCalendar feeds to subscribe to: your own secret feed and each "
+        "session's public one.",
+        SERVICE: "Health of the service, for monitors.",
+    }
+
+
+def declare_tags(result, **kwargs):
+    """A postprocessing hook of drf-spectacular (SPECTACULAR_SETTINGS): the
+    document's list of tags, from `Tags`. Settings cannot import this module,
+    which needs the apps loaded."""
+    result["tags"] = [
+        {"name": name, "description": description}
+        for name, description in Tags.DESCRIPTIONS.items()
+    ]
+    return result

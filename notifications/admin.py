@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.actionlog import ActionLogInline
-from notifications import services
+from notifications import outbox
 from notifications.models import Notification
 
 
@@ -61,7 +61,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send selected failed notifications again"), permissions=["send"])
     def send_again(self, request, queryset: QuerySet[Notification]) -> None:
         chosen = queryset.count()
-        resent = services.notifications_resend(notifications=queryset, by=request.user)
+        resent = outbox.notifications_resend(notifications=queryset, by=request.user)
         if resent:
             self.message_user(
                 request,

@@ -7,8 +7,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.signals import mail_due
-        from notifications import services
+        from notifications import outbox, tasks  # noqa: F401 - tasks registers them with Celery
 
         # The booking and account services say what to mail; the outbox rows
         # are written in their transaction.
-        mail_due.connect(services.mail_due_received, dispatch_uid="outbox")
+        mail_due.connect(outbox.mail_due_received, dispatch_uid="outbox")

@@ -1,8 +1,8 @@
 """Settings of the test suite: studio.settings with the suite's own defaults.
 
-The suite runs only under this module (`make test`, or
-`python manage.py test --settings=studio.settings_test`); the test runner
-refuses any other. Variables set in the environment still win over the
+The suite runs only under this module (`make test`, or `python manage.py
+test`, which picks it unless DJANGO_SETTINGS_MODULE or --settings names
+another); the test runner refuses any other. Variables set in the environment still win over the
 defaults below.
 """
 

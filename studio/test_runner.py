@@ -16,7 +16,8 @@ class StudioTestRunner(DiscoverRunner):
         if settings.SETTINGS_MODULE != TEST_SETTINGS:
             raise SystemExit(
                 f"studio: the tests run with their own settings, not {settings.SETTINGS_MODULE}: "
-                f"run `make test` or `python manage.py test --settings={TEST_SETTINGS}`."
+                "run `make test`, or `python manage.py test` with DJANGO_SETTINGS_MODULE unset "
+                f"or --settings={TEST_SETTINGS}."
             )
         return super().run_tests(*args, **kwargs)
 

@@ -14,8 +14,8 @@ from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
 from core.models import ActionLogEntry
 from core.signals import MailKind
+from notifications.delivery import MAX_ATTEMPTS
 from notifications.models import Notification, NotificationStatus
-from notifications.services import MAX_ATTEMPTS
 from testing import ACTION_LOG_FORMS, AdminTestCase, book, column, shown_messages
 
 CHANGELIST = "/admin/notifications/notification/"

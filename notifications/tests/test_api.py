@@ -15,7 +15,7 @@ from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
 from core.models import ActionLogEntry
 from core.signals import MailKind
-from notifications import services
+from notifications import outbox
 from notifications.models import Notification, NotificationStatus
 from testing import ME, PAGE_KEYS, USER_KEYS, assert_problem, book, from_iso, sign_in
 
@@ -175,9 +175,9 @@ class NotificationListTests(APITestCase):
         lead = timedelta(minutes=settings.STUDIO_REMINDER_MINUTES)
 
         before = self.client.get(NOTIFICATIONS).json()["results"]
-        written_early = services.reminders_queue(at=slot.start - lead - timedelta(minutes=1))
+        written_early = outbox.reminders_queue(at=slot.start - lead - timedelta(minutes=1))
         still_before = self.client.get(NOTIFICATIONS).json()["results"]
-        written = services.reminders_queue(at=slot.start - lead + timedelta(seconds=30))
+        written = outbox.reminders_queue(at=slot.start - lead + timedelta(seconds=30))
         after = self.client.get(NOTIFICATIONS).json()["results"]
 
         self.assertEqual([item["kind"] for item in before], ["booking_confirmed"])
@@ -275,7 +275,7 @@ class EmailRemindersSettingTests(APITestCase):
         book(slot, self.me)
         self.client.patch(ME, {"email_reminders": False}, format="json")
 
-        written = services.reminders_queue(at=slot.start - timedelta(minutes=30))
+        written = outbox.reminders_queue(at=slot.start - timedelta(minutes=30))
 
         self.assertEqual(written, 0)
         kinds = [item["kind"] for item in self.client.get(NOTIFICATIONS).json()["results"]]

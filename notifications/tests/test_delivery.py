@@ -18,9 +18,9 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
 from core.signals import MailKind
-from notifications import services
+from notifications import delivery
+from notifications.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from notifications.models import Notification, NotificationStatus
-from notifications.services import MAX_ATTEMPTS, RETRY_DELAYS
 from testing import book, race
 
 FAILING_BACKEND = "notifications.tests.test_delivery.FailingBackend"
@@ -64,7 +64,7 @@ class DeliverTests(TestCase):
     def test_a_due_pending_row_is_sent_once_and_recorded_sent(self):
         before = now()
 
-        result = services.notification_deliver(self.row.pk, at=self.start)
+        result = delivery.notification_deliver(self.row.pk, at=self.start)
 
         self.assertEqual(result, "sent")
         self.assertEqual(len(mail.outbox), 1)
@@ -79,14 +79,14 @@ class DeliverTests(TestCase):
         self.assertLessEqual(self.row.sent_at, now())
 
     def test_delivering_a_sent_row_again_is_skipped_and_sends_nothing(self):
-        services.notification_deliver(self.row.pk, at=self.start)
+        delivery.notification_deliver(self.row.pk, at=self.start)
         self.row.refresh_from_db()
         sent_at = self.row.sent_at
 
         results = [
-            services.notification_deliver(self.row.pk, at=self.start),
-            services.notification_deliver(self.row.pk, at=self.start + timedelta(days=1)),
-            services.notification_deliver(self.row.pk),
+            delivery.notification_deliver(self.row.pk, at=self.start),
+            delivery.notification_deliver(self.row.pk, at=self.start + timedelta(days=1)),
+            delivery.notification_deliver(self.row.pk),
         ]
 
         self.assertEqual(results, ["skipped"] * 3)
@@ -99,8 +99,8 @@ class DeliverTests(TestCase):
     def test_a_row_not_yet_due_is_neither_claimed_nor_sent(self):
         early = self.start - timedelta(seconds=1)
 
-        self.assertIsNone(services._claim(self.row.pk, early))
-        self.assertEqual(services.notification_deliver(self.row.pk, at=early), "skipped")
+        self.assertIsNone(delivery._claim(self.row.pk, early))
+        self.assertEqual(delivery.notification_deliver(self.row.pk, at=early), "skipped")
 
         self.assertEqual(mail.outbox, [])
         self.row.refresh_from_db()
@@ -109,8 +109,8 @@ class DeliverTests(TestCase):
         self.assertEqual(self.row.next_attempt_at, self.start)
 
     def test_of_two_claims_at_the_same_moment_only_the_first_gets_the_row(self):
-        first = services._claim(self.row.pk, self.start)
-        second = services._claim(self.row.pk, self.start)
+        first = delivery._claim(self.row.pk, self.start)
+        second = delivery._claim(self.row.pk, self.start)
 
         self.assertIsNotNone(first)
         self.assertEqual(first.pk, self.row.pk)
@@ -120,9 +120,9 @@ class DeliverTests(TestCase):
         self.assertEqual(self.row.next_attempt_at, self.start + RETRY_DELAYS[0])
 
     def test_a_worker_delivering_a_row_another_worker_holds_sends_nothing(self):
-        held = services._claim(self.row.pk, self.start)
+        held = delivery._claim(self.row.pk, self.start)
 
-        result = services.notification_deliver(self.row.pk, at=self.start)
+        result = delivery.notification_deliver(self.row.pk, at=self.start)
 
         self.assertIsNotNone(held)
         self.assertEqual(result, "skipped")
@@ -133,8 +133,8 @@ class DeliverTests(TestCase):
 
     def test_two_deliveries_at_the_same_moment_send_one_mail(self):
         results = [
-            services.notification_deliver(self.row.pk, at=self.start),
-            services.notification_deliver(self.row.pk, at=self.start),
+            delivery.notification_deliver(self.row.pk, at=self.start),
+            delivery.notification_deliver(self.row.pk, at=self.start),
         ]
 
         self.assertEqual(results, ["sent", "skipped"])
@@ -149,8 +149,8 @@ class FailedTryTests(TestCase):
         self.row = due_at(confirmation(), self.start)
 
     def test_a_send_that_raises_keeps_the_row_pending_for_a_retry_within_two_minutes(self):
-        with self.assertLogs("notifications.services", "WARNING") as logs:
-            result = services.notification_deliver(self.row.pk, at=self.start)
+        with self.assertLogs("notifications.delivery", "WARNING") as logs:
+            result = delivery.notification_deliver(self.row.pk, at=self.start)
 
         self.assertEqual(result, "retry")
         self.assertIn(f"try 1 of {MAX_ATTEMPTS}, not sent", logs.output[0])
@@ -166,19 +166,19 @@ class FailedTryTests(TestCase):
         self.assertLessEqual(self.row.next_attempt_at, self.start + timedelta(minutes=2))
 
     def test_the_sweep_leaves_a_failed_try_until_its_next_attempt_then_sends_it(self):
-        with self.assertLogs("notifications.services", "WARNING"):
-            services.notification_deliver(self.row.pk, at=self.start)
+        with self.assertLogs("notifications.delivery", "WARNING"):
+            delivery.notification_deliver(self.row.pk, at=self.start)
         self.row.refresh_from_db()
         retry_at = self.row.next_attempt_at
 
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            early = services.notifications_resend_due(at=retry_at - timedelta(seconds=1))
+            early = delivery.notifications_resend_due(at=retry_at - timedelta(seconds=1))
             self.assertEqual(early, 0)
             self.assertEqual(mail.outbox, [])
             self.row.refresh_from_db()
             self.assertEqual(self.row.attempts, 1)
 
-            due = services.notifications_resend_due(at=retry_at)
+            due = delivery.notifications_resend_due(at=retry_at)
 
         self.assertEqual(due, 1)
         self.assertEqual(len(mail.outbox), 1)
@@ -191,9 +191,9 @@ class FailedTryTests(TestCase):
     def test_retries_go_on_for_at_least_an_hour_then_the_row_fails(self):
         tries = []
         at = self.start
-        logs = self.enterContext(self.assertLogs("notifications.services", "WARNING"))
+        logs = self.enterContext(self.assertLogs("notifications.delivery", "WARNING"))
         while True:
-            result = services.notification_deliver(self.row.pk, at=at)
+            result = delivery.notification_deliver(self.row.pk, at=at)
             self.row.refresh_from_db()
             tries.append((at, result, self.row.status))
             if result != "retry":
@@ -201,7 +201,7 @@ class FailedTryTests(TestCase):
             self.assertLess(len(tries), MAX_ATTEMPTS, tries)
             # A moment before the next try, the row is still waiting for it.
             self.assertEqual(
-                services.notification_deliver(
+                delivery.notification_deliver(
                     self.row.pk, at=self.row.next_attempt_at - timedelta(seconds=1)
                 ),
                 "skipped",
@@ -231,8 +231,8 @@ class FailedTryTests(TestCase):
         )
 
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            handed = services.notifications_resend_due(at=now())
-            result = services.notification_deliver(self.row.pk, at=now())
+            handed = delivery.notifications_resend_due(at=now())
+            result = delivery.notification_deliver(self.row.pk, at=now())
 
         self.assertEqual(handed, 0)
         self.assertEqual(result, "skipped")
@@ -244,7 +244,7 @@ class FailedTryTests(TestCase):
     def test_a_row_with_its_tries_used_up_is_failed_when_claimed(self):
         Notification.objects.filter(pk=self.row.pk).update(attempts=MAX_ATTEMPTS)
 
-        result = services.notification_deliver(self.row.pk, at=self.start)
+        result = delivery.notification_deliver(self.row.pk, at=self.start)
 
         self.assertEqual(result, "skipped")
         self.assertEqual(FailingBackend.tries, 0)
@@ -260,16 +260,16 @@ class SweepTests(TestCase):
 
     def test_a_row_whose_worker_died_mid_send_is_sent_by_the_sweep_once_due_again(self):
         # A worker claimed the row, then died before sending or recording anything.
-        self.assertIsNotNone(services._claim(self.row.pk, self.start))
+        self.assertIsNotNone(delivery._claim(self.row.pk, self.start))
         self.row.refresh_from_db()
         retry_at = self.row.next_attempt_at
         self.assertEqual(self.row.attempts, 1)
 
-        early = services.notifications_resend_due(at=retry_at - timedelta(seconds=1))
+        early = delivery.notifications_resend_due(at=retry_at - timedelta(seconds=1))
         self.assertEqual(early, 0)
         self.assertEqual(mail.outbox, [])
 
-        due = services.notifications_resend_due(at=retry_at)
+        due = delivery.notifications_resend_due(at=retry_at)
 
         self.assertEqual(due, 1)
         self.assertEqual(sent_to(self.email), 1)
@@ -278,7 +278,7 @@ class SweepTests(TestCase):
         self.assertEqual(self.row.attempts, 2)
 
     def test_the_sweep_sends_a_row_never_handed_to_a_worker(self):
-        handed = services.notifications_resend_due(at=self.start)
+        handed = delivery.notifications_resend_due(at=self.start)
 
         self.assertEqual(handed, 1)
         self.assertEqual(sent_to(self.email), 1)
@@ -286,18 +286,18 @@ class SweepTests(TestCase):
         self.assertEqual(self.row.status, NotificationStatus.SENT)
 
     def test_a_sent_row_is_never_sent_again_by_the_sweep_or_deliver(self):
-        services.notification_deliver(self.row.pk, at=self.start)
+        delivery.notification_deliver(self.row.pk, at=self.start)
         # Even with its next attempt long past, a sent row is not due.
         Notification.objects.filter(pk=self.row.pk).update(
             next_attempt_at=self.start - timedelta(days=1)
         )
 
         handed = [
-            services.notifications_resend_due(at=self.start),
-            services.notifications_resend_due(at=now()),
-            services.notifications_resend_due(),
+            delivery.notifications_resend_due(at=self.start),
+            delivery.notifications_resend_due(at=now()),
+            delivery.notifications_resend_due(),
         ]
-        again = services.notification_deliver(self.row.pk, at=now())
+        again = delivery.notification_deliver(self.row.pk, at=now())
 
         self.assertEqual(handed, [0, 0, 0])
         self.assertEqual(again, "skipped")
@@ -309,7 +309,7 @@ class SweepTests(TestCase):
     def test_the_sweep_hands_over_only_the_rows_due(self):
         later = due_at(confirmation(), self.start + timedelta(minutes=10))
 
-        handed = services.notifications_resend_due(at=self.start + timedelta(minutes=5))
+        handed = delivery.notifications_resend_due(at=self.start + timedelta(minutes=5))
 
         self.assertEqual(handed, 1)
         self.assertEqual(sent_to(self.email), 1)
@@ -350,7 +350,7 @@ class ClaimRaceTests(TransactionTestCase):
 
                 def work(index, barrier, pk=row.pk):
                     barrier.wait()
-                    return services.notification_deliver(pk, at=at)
+                    return delivery.notification_deliver(pk, at=at)
 
                 results = race(self.WORKERS, work)
 

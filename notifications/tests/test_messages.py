@@ -17,7 +17,7 @@ from bookings.models import Booking
 from bookings.tests.factories import make_slot
 from core.errors import ValidationFailedError
 from core.signals import MailKind
-from notifications import services as notification_services
+from notifications import messages, outbox
 from notifications.models import Notification
 from sessions_app.models import TimeSlot
 
@@ -139,13 +139,13 @@ class SubjectTests(MessageTestCase):
         booking = book(self.slot, self.new_yorker)
         Booking.objects.filter(pk=booking.pk).update(confirmed_at=self.start - timedelta(days=1))
 
-        notification_services.reminders_queue(at=self.start - timedelta(minutes=30))
+        outbox.reminders_queue(at=self.start - timedelta(minutes=30))
 
         row = Notification.objects.get(booking=booking, kind=MailKind.REMINDER)
         self.assertEqual(
             row.subject, f"Reminder: Morning Yoga, {self.expected_start(NEW_YORK, '07:00 EST')}"
         )
-        message = notification_services.messages.message(row)
+        message = messages.message(row)
         self.assertEqual(message.subject, row.subject)
 
     def test_a_client_who_moves_zone_gets_later_mail_in_the_new_zone(self):

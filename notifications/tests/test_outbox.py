@@ -15,7 +15,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from core.errors import SlotFullError
 from core.signals import MailKind
-from notifications import services as notification_services
+from notifications import delivery, outbox
 from notifications.models import Notification, NotificationStatus
 from sessions_app.models import TimeSlot
 
@@ -350,7 +350,7 @@ class PendingReminderTests(TestCase):
         booking = book(slot)
         Booking.objects.filter(pk=booking.pk).update(confirmed_at=now() - timedelta(days=1))
         with self.captureOnCommitCallbacks(execute=False):
-            self.assertEqual(notification_services.reminders_queue(), 1)
+            self.assertEqual(outbox.reminders_queue(), 1)
         reminder = Notification.objects.get(booking=booking, kind=MailKind.REMINDER)
         self.assertEqual(reminder.status, NotificationStatus.PENDING)
         return booking, reminder
@@ -375,7 +375,7 @@ class PendingReminderTests(TestCase):
 
     def test_cancelling_keeps_a_reminder_already_sent(self):
         booking, reminder = self.reminded()
-        self.assertEqual(notification_services.notification_deliver(reminder.pk), "sent")
+        self.assertEqual(delivery.notification_deliver(reminder.pk), "sent")
 
         with self.captureOnCommitCallbacks(execute=True):
             services.booking_cancel(booking=booking, by=None)

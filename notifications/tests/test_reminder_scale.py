@@ -14,7 +14,7 @@ from accounts.tests.factories import InstructorFactory
 from bookings.models import Booking, BookingStatus
 from core.signals import MailKind
 from notifications.models import Notification, NotificationStatus
-from notifications.services import reminders_due, reminders_queue
+from notifications.outbox import reminders_due, reminders_queue
 from sessions_app.models import Category, Session, TimeSlot
 
 BOOKINGS = 100_000

@@ -16,8 +16,9 @@ from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from core import timezones
 from core.signals import MailKind
+from notifications.delivery import notification_deliver
 from notifications.models import Notification, NotificationStatus
-from notifications.services import notification_deliver, reminders_due, reminders_queue
+from notifications.outbox import reminders_due, reminders_queue
 from sessions_app.models import TimeSlot
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -3,8 +3,8 @@ what Django's SMTP backend sends, or refuses it, or is not there at all.
 
 A try that fails (connection refused, or a 4xx/5xx answer to DATA) keeps the
 notification pending; the sweep at its next attempt time sends it once the
-server takes mail again. The sweep's clock is the services' `now`, set to the
-next attempt time, since the eager task runs its try at `now`.
+server takes mail again. The sweep's clock is `now` in notifications.delivery,
+set to the next attempt time, since the eager task runs its try at `now`.
 """
 
 import logging
@@ -19,7 +19,7 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
 from core.signals import MailKind
-from notifications import services
+from notifications import delivery
 from notifications.models import Notification, NotificationStatus
 from testing import book, free_port
 
@@ -83,9 +83,9 @@ class SmtpTestCase(TestCase):
         return Notification.objects.get(booking=booking, kind=MailKind.BOOKING_CONFIRMED)
 
     def sweep_at(self, moment) -> int:
-        """The resend sweep run with the services' clock at `moment`."""
-        with mock.patch("notifications.services.now", return_value=moment):
-            return services.notifications_resend_due()
+        """The resend sweep run with notifications.delivery's clock at `moment`."""
+        with mock.patch("notifications.delivery.now", return_value=moment):
+            return delivery.notifications_resend_due()
 
     def received(self) -> list:
         return [
@@ -125,7 +125,7 @@ class SmtpDeliveryTests(SmtpTestCase):
 
     def test_an_smtp_outage_keeps_the_notification_pending_with_the_error(self):
         # Nothing listens on the port: the connection is refused.
-        with self.assertLogs("notifications.services", "WARNING") as logs:
+        with self.assertLogs("notifications.delivery", "WARNING") as logs:
             notification = self.book_and_deliver()
 
         notification.refresh_from_db()
@@ -137,7 +137,7 @@ class SmtpDeliveryTests(SmtpTestCase):
         self.assertEqual(self.mailbox.envelopes, [])
 
     def test_after_an_outage_the_sweep_at_the_next_attempt_sends_it_exactly_once(self):
-        with self.assertLogs("notifications.services", "WARNING"):
+        with self.assertLogs("notifications.delivery", "WARNING"):
             notification = self.book_and_deliver()
         notification.refresh_from_db()
         retry_at = notification.next_attempt_at
@@ -166,7 +166,7 @@ class SmtpDeliveryTests(SmtpTestCase):
         self.stop_server()
         self.slot = make_slot(title="Zumba", start=self.slot.start + timedelta(days=1))
 
-        with self.assertLogs("notifications.services", "WARNING"):
+        with self.assertLogs("notifications.delivery", "WARNING"):
             second = self.book_and_deliver()
 
         first.refresh_from_db()
@@ -186,7 +186,7 @@ class SmtpRefusalTests(SmtpTestCase):
                 self.client_user = ClientFactory()
                 refused_before = self.mailbox.refused
 
-                with self.assertLogs("notifications.services", "WARNING"):
+                with self.assertLogs("notifications.delivery", "WARNING"):
                     notification = self.book_and_deliver()
 
                 self.assertEqual(self.mailbox.refused, refused_before + 1)
@@ -202,7 +202,7 @@ class SmtpRefusalTests(SmtpTestCase):
     def test_once_the_server_takes_mail_again_the_retry_sends_it_once(self):
         self.start_server()
         self.mailbox.refusal = "451 4.3.0 Try again later"
-        with self.assertLogs("notifications.services", "WARNING"):
+        with self.assertLogs("notifications.delivery", "WARNING"):
             notification = self.book_and_deliver()
         notification.refresh_from_db()
         self.mailbox.refusal = None

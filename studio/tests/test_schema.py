@@ -1,15 +1,19 @@
 """The OpenAPI document is one typed clients can be generated from: named,
 tagged and described operations, integer ids, deprecated aliases, the
-viewing time zone wherever it matters, typed problems, and shapes that say
+viewing time zone wherever it is checked, typed problems, and shapes that say
 what is always there."""
 
+import json
 import os
+import re
 
 from django.core.management import call_command
-from django.test import SimpleTestCase
+from django.http import HttpResponse
+from django.test import RequestFactory, SimpleTestCase
 from drf_spectacular.generators import SchemaGenerator
 
 from core import errors
+from core.middleware import ViewingTimezoneMiddleware
 from sessions_app.filters import PublicSessionFilter
 
 OPERATION_IDS = {
@@ -213,20 +217,60 @@ class TimezoneParameterTests(SchemaTestCase):
                 return True
         return False
 
-    def test_tz_and_x_timezone_are_declared_exactly_where_answers_carry_datetimes(self):
-        with_datetimes = 0
+    def refused_by_the_middleware(self, method: str, path: str) -> bool:
+        """Whether ViewingTimezoneMiddleware answers a request of this
+        operation (its path parameters filled in) 400 `invalid_timezone`, for
+        an unknown `tz` and for an unknown `X-Timezone` alike."""
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        middleware = ViewingTimezoneMiddleware(lambda request: HttpResponse())
+        factory = RequestFactory()
+        answers = [
+            middleware(factory.generic(method.upper(), f"{concrete}?tz=Mars/Base")),
+            middleware(factory.generic(method.upper(), concrete, HTTP_X_TIMEZONE="Mars/Base")),
+        ]
+        refused = [
+            answer.status_code == 400 and json.loads(answer.content)["code"] == "invalid_timezone"
+            for answer in answers
+        ]
+        self.assertEqual(refused[0], refused[1], (method, path))
+        return refused[0]
+
+    def declares_the_viewing_zone(self, operation: dict) -> bool:
+        parameters = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+        declared = {("query", "tz"), ("header", "X-Timezone")} & parameters
+        self.assertIn(len(declared), (0, 2), "tz and X-Timezone come together")
+        return bool(declared)
+
+    def test_tz_and_x_timezone_are_declared_wherever_the_middleware_refuses_an_unknown_zone(
+        self,
+    ):
+        refused = 0
         for method, path, operation in self.operations():
             with self.subTest(method=method, path=path):
-                parameters = {(p["in"], p["name"]): p for p in operation.get("parameters", [])}
-                declared = {("query", "tz"), ("header", "X-Timezone")} & set(parameters)
-                if self.answers_with_datetimes(operation):
-                    with_datetimes += 1
-                    self.assertEqual(declared, {("query", "tz"), ("header", "X-Timezone")})
+                self.assertTrue(path.startswith("/api/"))
+                can_refuse = self.refused_by_the_middleware(method, path)
+                self.assertEqual(self.declares_the_viewing_zone(operation), can_refuse)
+                if can_refuse:
+                    refused += 1
                     examples = operation["responses"]["400"]["content"][PROBLEM]["examples"]
                     codes = {example["value"]["code"] for example in examples.values()}
                     self.assertIn("invalid_timezone", codes)
+        # Every API request is checked, so every operation of the document.
+        self.assertEqual(refused, len(OPERATION_IDS))
+
+    def test_tz_says_whether_the_answer_shows_its_datetimes_in_the_zone(self):
+        with_datetimes = 0
+        for method, path, operation in self.operations():
+            with self.subTest(method=method, path=path):
+                tz = next(
+                    p for p in operation["parameters"] if (p["in"], p["name"]) == ("query", "tz")
+                )
+                if self.answers_with_datetimes(operation):
+                    with_datetimes += 1
+                    self.assertIn("every datetime of the answer is shown", tz["description"])
                 else:
-                    self.assertEqual(declared, set())
+                    self.assertIn("this answer shows no datetimes", tz["description"])
+                self.assertIn("invalid_timezone", tz["description"])
         self.assertGreaterEqual(with_datetimes, 15)
 
     def test_the_public_timetable_reads_its_date_filters_in_the_viewing_zone(self):

@@ -52,6 +52,28 @@ class StartupTests(SimpleTestCase):
                     result.stderr.strip().startswith(f"studio: {message}"), result.stderr
                 )
 
+    def test_other_numbers_out_of_range_stop_start_up_with_one_line(self):
+        cases = {
+            ("STUDIO_DB_LOCK_TIMEOUT_MS", "-1"): "STUDIO_DB_LOCK_TIMEOUT_MS must be 0 or more "
+            "milliseconds; got -1.",
+            ("STUDIO_DB_STATEMENT_TIMEOUT_MS", "-5"): "STUDIO_DB_STATEMENT_TIMEOUT_MS must be 0 "
+            "or more milliseconds; got -5.",
+            ("STUDIO_DB_CONNECT_TIMEOUT_S", "1"): "STUDIO_DB_CONNECT_TIMEOUT_S must be 2 or more "
+            "seconds; got 1.",
+            ("STUDIO_WAITLIST_SIZE", "-1"): "STUDIO_WAITLIST_SIZE must be 0 or more; got -1.",
+            ("STUDIO_CANCELLATION_WINDOW_HOURS", "-2"): "STUDIO_CANCELLATION_WINDOW_HOURS must "
+            "be 0 or more hours; got -2.",
+            ("STUDIO_SCHEDULE_HORIZON_DAYS", "0"): "STUDIO_SCHEDULE_HORIZON_DAYS must be 1 to "
+            "366 days; got 0.",
+            ("STUDIO_SCHEDULE_HORIZON_DAYS", "367"): "STUDIO_SCHEDULE_HORIZON_DAYS must be 1 to "
+            "366 days; got 367.",
+        }
+        for (name, value), message in cases.items():
+            with self.subTest(name=name, value=value):
+                result = run(SETUP, DJANGO_DEBUG="1", **{name: value})
+                self.assertEqual(result.returncode, 1)
+                self.assertEqual(result.stderr.strip(), f"studio: {message}")
+
     def test_mail_timings_have_their_documented_defaults(self):
         code = SETUP + (
             "print(settings.STUDIO_REMINDER_MINUTES, settings.STUDIO_OUTBOX_POLL_SECONDS, "
