@@ -182,18 +182,46 @@ class CancellationClosedError(ConflictError):
 
 
 class AttendanceClosedError(ConflictError):
+    """Outside the attendance window; the message names the window's bounds,
+    which are the bookings app's to give."""
+
     code = "attendance_closed"
-    message = _(
-        "Attendance is marked from 30 minutes before a time slot starts until 7 days after it ends."
-    )
+    message = _("Attendance cannot be marked at this time.")
+
+    def __init__(
+        self, *, opens_minutes_before: int | None = None, closes_days_after: int | None = None
+    ):
+        message = None
+        if opens_minutes_before is not None and closes_days_after is not None:
+            message = _(
+                "Attendance is marked from %(minutes)d minutes before a time slot starts "
+                "until %(days)d days after it ends."
+            ) % {"minutes": opens_minutes_before, "days": closes_days_after}
+        super().__init__(message)
 
 
-class CapacityBelowBookedError(ConflictError):
+class AboutSlot:
+    """A conflict about one time slot, which it names as `time_slot_id`
+    (None: about no one slot), so a form can show it on the slot's row. The
+    API answers with the `detail` only."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        time_slot_id: int | None = None,
+        errors: dict[str, Any] | None = None,
+    ):
+        super().__init__(message, errors=errors)
+        self.time_slot_id = time_slot_id
+
+
+class CapacityBelowBookedError(AboutSlot, ConflictError):
     code = "capacity_below_booked"
     message = _("The capacity cannot be set below the number of confirmed bookings.")
 
 
-class HasBookingsError(ConflictError):
+class HasBookingsError(AboutSlot, ConflictError):
     code = "has_bookings"
     message = _("This cannot be deleted because it holds bookings.")
 

@@ -404,7 +404,7 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
         slot = self.full_slot(capacity=1)
         late_client = ClientFactory()
         join(slot, late_client)
-        read = session_services._waiting_users
+        read = session_services.waiting_clients
         calls = []
 
         def stale_read(slots):
@@ -412,7 +412,7 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
             calls.append(found)
             return found
 
-        with mock.patch.object(session_services, "_waiting_users", side_effect=stale_read):
+        with mock.patch.object(session_services, "waiting_clients", side_effect=stale_read):
             session_services.time_slot_update(
                 time_slot=slot, start=slot.start, end=slot.end, capacity=2, by=None
             )
@@ -426,7 +426,7 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
         slot = self.full_slot(capacity=1)
         late_client = ClientFactory()
         join(slot, late_client)
-        read = session_services._waiting_users
+        read = session_services.waiting_clients
         calls = []
 
         def stale_read(slots):
@@ -435,7 +435,7 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
             return found
 
         item = {"id": slot.pk, "start": slot.start, "end": slot.end, "capacity": 2}
-        with mock.patch.object(session_services, "_waiting_users", side_effect=stale_read):
+        with mock.patch.object(session_services, "waiting_clients", side_effect=stale_read):
             session_services.session_update(
                 session=slot.session, data={"title": "Dawn Yoga", "time_slots": [item]}, by=None
             )

@@ -14,9 +14,9 @@ from bookings.tests.factories import BookingFactory, add_slot, make_slot, move_t
 from core import timezones
 from core.errors import ValidationFailedError
 from core.models import ActionLogEntry
-from sessions_app import services, tasks
+from sessions_app import schedules, services, tasks
 from sessions_app.models import Session, TimeSlot
-from sessions_app.services import MAX_GENERATED
+from sessions_app.schedules import MAX_GENERATED
 from testing import IST, db_state, ist
 
 DAILY = "FREQ=DAILY"
@@ -114,13 +114,13 @@ class CreateTests(RecurrenceServiceTestCase):
         session = self.create(recurrence(start=ist(30, 7)))
 
         self.assertEqual(self.starts(session), [ist(30, 7)])
-        self.assertEqual(services.schedules_extend(), 0)
+        self.assertEqual(schedules.schedules_extend(), 0)
         self.assertEqual(self.starts(session), [ist(30, 7)])
 
     def test_a_far_series_continues_once_the_horizon_reaches_it(self):
         session = self.create(recurrence(start=ist(30, 7)))
 
-        made = services.schedules_extend(at=ist(23, 8))
+        made = schedules.schedules_extend(at=ist(23, 8))
 
         self.assertEqual(made, 3)
         self.assertEqual(self.starts(session), [ist(day, 7) for day in (30, 31, 32, 33)])
@@ -133,7 +133,7 @@ class CreateTests(RecurrenceServiceTestCase):
         session.refresh_from_db()
         self.assertEqual(session.generated_until, ist(MAX_GENERATED, 7))
 
-        made = services.schedules_extend()
+        made = schedules.schedules_extend()
 
         starts = self.starts(session)
         self.assertGreater(made, 90)
@@ -147,9 +147,9 @@ class CreateTests(RecurrenceServiceTestCase):
         self.assertEqual(self.starts(session), [ist(1, 7)])
 
         with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=300):
-            first = services.schedules_extend()
-            second = services.schedules_extend()
-            third = services.schedules_extend()
+            first = schedules.schedules_extend()
+            second = schedules.schedules_extend()
+            third = schedules.schedules_extend()
 
         self.assertEqual(first, MAX_GENERATED)
         self.assertGreater(second, 90)
@@ -238,8 +238,8 @@ class ExtendTests(RecurrenceServiceTestCase):
         first = len(self.starts(session))
         at = now() + timedelta(days=2)
 
-        made = services.schedules_extend(at=at)
-        again = services.schedules_extend(at=at)
+        made = schedules.schedules_extend(at=at)
+        again = schedules.schedules_extend(at=at)
 
         self.assertEqual(made, 2)
         self.assertEqual(again, 0)
@@ -251,7 +251,7 @@ class ExtendTests(RecurrenceServiceTestCase):
         session = self.create()
         other = make_slot(instructor=self.instructor, start=ist(9, 7, 15))
 
-        services.schedules_extend(at=now() + timedelta(days=7))
+        schedules.schedules_extend(at=now() + timedelta(days=7))
 
         starts = self.starts(session)
         self.assertNotIn(ist(9, 7), starts)
@@ -266,19 +266,19 @@ class ExtendTests(RecurrenceServiceTestCase):
     def test_a_skipped_occurrence_is_not_tried_again(self):
         session = self.create()
         other = make_slot(instructor=self.instructor, start=ist(9, 7, 15))
-        services.schedules_extend(at=now() + timedelta(days=7))
+        schedules.schedules_extend(at=now() + timedelta(days=7))
         TimeSlot.objects.filter(pk=other.pk).delete()
 
-        self.assertEqual(services.schedules_extend(at=now() + timedelta(days=7)), 0)
+        self.assertEqual(schedules.schedules_extend(at=now() + timedelta(days=7)), 0)
         self.assertNotIn(ist(9, 7), self.starts(session))
 
     def test_count_limits_the_slots_across_extensions(self):
         session = self.create(recurrence("FREQ=DAILY;COUNT=8"))
         self.assertLess(session.time_slots.count(), 8)
 
-        services.schedules_extend(at=now() + timedelta(days=4))
-        services.schedules_extend(at=now() + timedelta(days=30))
-        made = services.schedules_extend(at=now() + timedelta(days=60))
+        schedules.schedules_extend(at=now() + timedelta(days=4))
+        schedules.schedules_extend(at=now() + timedelta(days=30))
+        made = schedules.schedules_extend(at=now() + timedelta(days=60))
 
         self.assertEqual(made, 0)
         self.assertEqual(self.starts(session), [ist(day, 7) for day in range(1, 9)])
@@ -291,7 +291,7 @@ class ExtendTests(RecurrenceServiceTestCase):
 
         # One query: the sessions whose rule is still to be read; none is.
         with self.assertNumQueries(1):
-            made = services.schedules_extend(at=now() + timedelta(days=300))
+            made = schedules.schedules_extend(at=now() + timedelta(days=300))
 
         self.assertEqual(made, 0)
 
@@ -300,8 +300,8 @@ class ExtendTests(RecurrenceServiceTestCase):
         session = self.create(recurrence(f"FREQ=DAILY;UNTIL={until}"))
 
         with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=30):
-            services.schedules_extend()
-            self.assertEqual(services.schedules_extend(at=now() + timedelta(days=1)), 0)
+            schedules.schedules_extend()
+            self.assertEqual(schedules.schedules_extend(at=now() + timedelta(days=1)), 0)
 
         self.assertEqual(self.starts(session), [ist(day, 7) for day in range(1, 13)])
 
@@ -309,7 +309,7 @@ class ExtendTests(RecurrenceServiceTestCase):
         session = self.create()
         generated = len(self.starts(session))
 
-        made = services.schedules_extend(at=now() + timedelta(days=7))
+        made = schedules.schedules_extend(at=now() + timedelta(days=7))
 
         # Up to the horizon from the moment given, but none before that moment.
         starts = self.starts(session)
@@ -322,7 +322,7 @@ class ExtendTests(RecurrenceServiceTestCase):
         TimeSlot.objects.filter(session=session).delete()
         Session.objects.filter(pk=session.pk).update(generated_until=None)
 
-        services.schedules_extend(at=ist(3, 12))
+        schedules.schedules_extend(at=ist(3, 12))
 
         self.assertEqual(self.starts(session)[0], ist(4, 7))
 
@@ -331,9 +331,9 @@ class ExtendTests(RecurrenceServiceTestCase):
         slot = session.time_slots.get(start=ist(2, 7))
         services.time_slot_delete(time_slot=slot, by=self.instructor)
 
-        services.schedules_extend(at=now() + timedelta(hours=1))
+        schedules.schedules_extend(at=now() + timedelta(hours=1))
         # Midday on the studio's clocks, whatever the time of day now.
-        services.schedules_extend(at=ist(3, 12))
+        schedules.schedules_extend(at=ist(3, 12))
 
         starts = self.starts(session)
         self.assertNotIn(ist(2, 7), starts)
@@ -370,7 +370,7 @@ class ExtendTests(RecurrenceServiceTestCase):
         session = self.create()
         known = set(session.time_slots.values_list("pk", flat=True))
 
-        services.schedules_extend(at=now() + timedelta(days=3))
+        schedules.schedules_extend(at=now() + timedelta(days=3))
 
         new = set(session.time_slots.values_list("pk", flat=True)) - known
         self.assertEqual(len(new), 3)
@@ -503,7 +503,7 @@ class ReplaceTests(RecurrenceServiceTestCase):
         self.assertEqual(self.session.rrule, "")
         self.assertIsNone(self.session.rrule_start)
         self.assertEqual(self.starts(self.session), before)
-        self.assertEqual(services.schedules_extend(at=now() + timedelta(days=30)), 0)
+        self.assertEqual(schedules.schedules_extend(at=now() + timedelta(days=30)), 0)
         self.assertEqual(self.starts(self.session), before)
         [entry] = actions(self.session, "session.updated")
         self.assertEqual(entry.data["recurrence"]["old"]["rrule"], DAILY)
@@ -531,7 +531,7 @@ class ReplaceTests(RecurrenceServiceTestCase):
     def test_a_replaced_schedule_extends_from_its_new_rule(self):
         self.update(self.session, recurrence=recurrence(start=ist(1, 18)))
 
-        services.schedules_extend(at=now() + timedelta(days=7))
+        schedules.schedules_extend(at=now() + timedelta(days=7))
 
         starts = self.starts(self.session)
         self.assertEqual(starts, [ist(day, 18) for day in range(1, len(starts) + 1)])
