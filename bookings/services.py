@@ -410,8 +410,14 @@ def attendance_is_open(slot: TimeSlot, at: datetime | None = None) -> bool:
 def attendance_closed() -> AttendanceClosedError:
     """The refusal of a mark outside the attendance window, which it names."""
     return AttendanceClosedError(
-        opens_minutes_before=ATTENDANCE_OPENS_MINUTES_BEFORE_START,
-        closes_days_after=ATTENDANCE_CLOSES_DAYS_AFTER_END,
+        _(
+            "Attendance is marked from %(minutes)d minutes before a time slot starts "
+            "until %(days)d days after it ends."
+        )
+        % {
+            "minutes": ATTENDANCE_OPENS_MINUTES_BEFORE_START,
+            "days": ATTENDANCE_CLOSES_DAYS_AFTER_END,
+        }
     )
 
 

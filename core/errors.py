@@ -182,28 +182,20 @@ class CancellationClosedError(ConflictError):
 
 
 class AttendanceClosedError(ConflictError):
-    """Outside the attendance window; the message names the window's bounds,
-    which are the bookings app's to give."""
+    """Outside the attendance window; the bookings app, whose rule the window
+    is, raises it with a message naming the window's bounds."""
 
     code = "attendance_closed"
     message = _("Attendance cannot be marked at this time.")
 
-    def __init__(
-        self, *, opens_minutes_before: int | None = None, closes_days_after: int | None = None
-    ):
-        message = None
-        if opens_minutes_before is not None and closes_days_after is not None:
-            message = _(
-                "Attendance is marked from %(minutes)d minutes before a time slot starts "
-                "until %(days)d days after it ends."
-            ) % {"minutes": opens_minutes_before, "days": closes_days_after}
-        super().__init__(message)
-
 
 class AboutSlot:
     """A conflict about one time slot, which it names as `time_slot_id`
-    (None: about no one slot), so a form can show it on the slot's row. The
+    (None: about no one slot), and `field`, the slot's field it is about
+    (None: the slot as a whole), so a form can show it on the slot's row. The
     API answers with the `detail` only."""
+
+    field: str | None = None
 
     def __init__(
         self,
@@ -218,6 +210,7 @@ class AboutSlot:
 
 class CapacityBelowBookedError(AboutSlot, ConflictError):
     code = "capacity_below_booked"
+    field = "capacity"
     message = _("The capacity cannot be set below the number of confirmed bookings.")
 
 
