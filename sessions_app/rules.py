@@ -1,7 +1,9 @@
 """The timetable's rules on time slots, each in one function here.
 
 Every `check_*` raises a `core.errors` exception when its rule is broken and
-returns None otherwise. The services of `sessions_app.services` and
+returns None otherwise. `check_slots` answers with every broken rule of a
+slot list at once, nested per item, so its parts (the `_..._errors` and
+`_overlaps_*` helpers) collect messages for it rather than raise. The services of `sessions_app.services` and
 `sessions_app.schedules` compose them, and the admin writes through those
 same services, so the API and the admin refuse the same things with the same
 words. The rules of a recurring schedule (its RRULE, its occurrences) are in
