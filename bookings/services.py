@@ -184,12 +184,12 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     return booking
 
 
-def _overlapping_waits(booking: Booking) -> set[int]:
-    """The slots overlapping `booking`'s on which its client waits."""
-    slot = booking.time_slot
+def waits_overlapping(slot: TimeSlot, clients) -> set[int]:
+    """The slots overlapping `slot` on which `clients` (ids, or a queryset
+    of them) wait: those they may move up on once free of `slot`."""
     return set(
-        Booking.objects.for_client(booking.client_id)
-        .filter(
+        Booking.objects.filter(
+            client__in=clients,
             status=BookingStatus.WAITLISTED,
             time_slot__in=TimeSlot.objects.overlapping(slot.start, slot.end),
         )
@@ -205,13 +205,13 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
         # slot that has a seat (one it was passed over for while holding this
         # one). The client's row is locked too, so the slots it waits on stay
         # as read once locked.
-        waits = _overlapping_waits(booking)
+        waits = waits_overlapping(booking.time_slot, [booking.client_id])
         slot_ids = {booking.time_slot_id} | waits
         waiting = {booking.client_id, *waiting_clients(slot_ids)}
         _users, slots = lock_objects(
             User.objects.filter(pk__in=waiting), TimeSlot.objects.filter(pk__in=slot_ids)
         )
-        if _overlapping_waits(booking) - waits:
+        if waits_overlapping(booking.time_slot, [booking.client_id]) - waits:
             raise LockSetChanged()
         slot = next(locked for locked in slots if locked.pk == booking.time_slot_id)
         cancelled_at = now()
@@ -348,15 +348,7 @@ def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
 def _released_waits(slot: TimeSlot) -> set[int]:
     """The slots overlapping `slot` on which its confirmed clients wait."""
     clients = Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED)
-    return set(
-        Booking.objects.filter(
-            client__in=clients.values("client"),
-            status=BookingStatus.WAITLISTED,
-            time_slot__in=TimeSlot.objects.overlapping(slot.start, slot.end),
-        )
-        .exclude(time_slot=slot)
-        .values_list("time_slot_id", flat=True)
-    )
+    return waits_overlapping(slot, clients.values("client"))
 
 
 def _cancel_slot(time_slot: TimeSlot, *, by: User | None) -> int:

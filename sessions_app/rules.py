@@ -3,12 +3,12 @@
 Every `check_*` raises a `core.errors` exception when its rule is broken and
 returns None otherwise. `check_slots` answers with every broken rule of a
 slot list at once, nested per item, so its parts (the `_..._errors` and
-`_overlaps_*` helpers) collect messages for it rather than raise. The services of `sessions_app.services` and
-`sessions_app.schedules` compose them, and the admin writes through those
-same services, so the API and the admin refuse the same things with the same
-words. The rules of a recurring schedule (its RRULE, its occurrences) are in
-`sessions_app.schedules`; the database constraints on TimeSlot stay as the
-last defence.
+`_overlaps_*` helpers) collect messages for it rather than raise. The
+services of `sessions_app.services` and `sessions_app.schedules` compose
+them, and the admin writes through those same services, so the API and the
+admin refuse the same things with the same words. The rules of a recurring
+schedule (its RRULE, its occurrences) are in `sessions_app.schedules`; the
+database constraints on TimeSlot stay as the last defence.
 
 Two slots overlap when each starts before the other ends: `overlaps` says so
 of two intervals, `TimeSlotQuerySet.overlapping` finds the slots that do in
