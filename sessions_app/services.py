@@ -128,13 +128,6 @@ def _session_values(session: Session) -> dict[str, Any]:
     }
 
 
-def _session_values(session: Session) -> dict[str, Any]:
-    return {
-        field: session.instructor_id if field == "instructor" else getattr(session, field)
-        for field in SESSION_FIELDS
-    }
-
-
 # Sessions -------------------------------------------------------------------
 
 
