@@ -7,15 +7,20 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from accounts.services import email_check_available
+from core.admin import show_service_error
 from core.errors import ValidationFailedError
 from core.signals import timetable_changed
 
 
-def _clean_email(form) -> str:
+def _clean_email(form, cleaned: dict) -> None:
+    """The email, checked (and normalised) by the service; a refusal shows
+    on the field, in the service's words."""
+    if "email" not in cleaned:
+        return  # the field shows its own error
     try:
-        return email_check_available(form.cleaned_data["email"], user=form.instance)
+        cleaned["email"] = email_check_available(cleaned["email"], user=form.instance)
     except ValidationFailedError as error:
-        raise ValidationError(error.errors["email"]) from None
+        show_service_error(form, error)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -23,8 +28,10 @@ class UserCreationForm(AdminUserCreationForm):
         model = User
         fields = ["email", "name", "role", "timezone"]
 
-    def clean_email(self) -> str:
-        return _clean_email(self)
+    def clean(self):
+        cleaned = super().clean()
+        _clean_email(self, cleaned)
+        return cleaned
 
 
 class UserEditForm(UserChangeForm):
@@ -32,8 +39,10 @@ class UserEditForm(UserChangeForm):
         model = User
         fields = "__all__"
 
-    def clean_email(self) -> str:
-        return _clean_email(self)
+    def clean(self):
+        cleaned = super().clean()
+        _clean_email(self, cleaned)
+        return cleaned
 
     def clean_role(self) -> str:
         """An instructor keeps the role while any session is theirs: a session

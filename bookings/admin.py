@@ -1,3 +1,5 @@
+"""The staff's admin of bookings (read-only) and of time slots."""
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.db.models import QuerySet
@@ -8,9 +10,12 @@ from django.utils.translation import ngettext
 from bookings import selectors, services
 from bookings.models import Attendance, Booking
 from core.actionlog import ActionLogInline
-from core.errors import SlotExpiredError
-from sessions_app.admin import TimeSlotAdmin as TimetableSlotAdmin
-from sessions_app.models import TimeSlot
+from core.admin import ServiceWritesAdminMixin, show_service_error
+from core.errors import SlotExpiredError, StudioError
+from sessions_app import selectors as session_selectors
+from sessions_app import services as session_services
+from sessions_app.admin import SlotShapeForm
+from sessions_app.models import SlotStatus, TimeSlot
 
 
 class AttendanceFilter(admin.SimpleListFilter):
@@ -71,17 +76,94 @@ class BookingAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(TimeSlot)
-class TimeSlotAdmin(TimetableSlotAdmin):
-    """The timetable's slot admin, with the action that cancels slots and
-    their bookings, and each slot's waitlist; they live here because
-    bookings are this app's."""
+class TimeSlotForm(SlotShapeForm):
+    """One slot, written through `time_slot_create` or `time_slot_update`
+    once its shape is valid; `by` is the staff member."""
 
+    by = None
+
+    class Meta:
+        model = TimeSlot
+        fields = ["session", "start", "end", "capacity"]
+
+    def _post_clean(self) -> None:
+        # The write happens here, once the form is otherwise valid: see
+        # `core.admin` for why.
+        super()._post_clean()
+        if self.errors:
+            return
+        slot = self.instance
+        try:
+            if slot.pk is None:
+                created = session_services.time_slot_create(
+                    session=slot.session, **self.slot_values(), by=self.by
+                )
+                slot.pk = created.pk
+                slot._state.adding = False
+                slot._state.db = created._state.db
+            else:
+                stored = TimeSlot.objects.select_related("session__instructor").get(pk=slot.pk)
+                session_services.time_slot_update(
+                    time_slot=stored, **self.slot_values(), by=self.by
+                )
+        except StudioError as error:
+            # A list's errors are nested per slot; this form is its one slot.
+            nested = (error.errors or {}).get("time_slots")
+            if isinstance(nested, list) and nested and isinstance(nested[0], dict):
+                show_service_error(self, error, errors=nested[0])
+            else:
+                show_service_error(self, error)
+
+
+class SlotStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return SlotStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SlotStatus.values:
+            return session_selectors.slot_filter_status(queryset, self.value())
+        return queryset
+
+
+@admin.register(TimeSlot)
+class TimeSlotAdmin(ServiceWritesAdminMixin, admin.ModelAdmin):
+    """The time slots' admin: saves and deletes go through the timetable's
+    services, like the sessions' inline (see `sessions_app.admin`); with the
+    action that cancels slots and their bookings, and each slot's waitlist.
+    It lives here, above the timetable, because bookings are this app's."""
+
+    form = TimeSlotForm
+    list_display = ["session", "start", "end", "capacity", "booked", "available", "status"]
+    list_filter = [SlotStatusFilter, "start", "session__category"]
+    search_fields = ["session__title"]
+    list_select_related = ["session"]
+    date_hierarchy = "start"
+    readonly_fields = ["booked", "is_cancelled", "cancelled_at"]
     actions = ["cancel_slots"]
+    inlines = [ActionLogInline]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "waitlisted", "waitlist"] if obj is not None else fields
+        # A slot stays with its session, as in the API.
+        return [*fields, "session", "waitlisted", "waitlist"] if obj is not None else fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"by": request.user})
+
+    def delete_model(self, request, obj):
+        session_services.time_slot_delete(time_slot=obj, by=request.user)
+
+    @admin.display(description=_("available"))
+    def available(self, slot: TimeSlot) -> int:
+        return slot.available
+
+    @admin.display(description=_("status"))
+    def status(self, slot: TimeSlot) -> str:
+        return slot.get_status_display()
 
     @admin.display(description=_("waitlist"))
     def waitlist(self, slot: TimeSlot) -> str:

@@ -1,9 +1,9 @@
 """Examples that Swagger UI shows for the booking endpoints."""
 
+from bookings import services
 from bookings.idempotency import KEY_HEADER, KEY_INVALID
 from core.errors import (
     AlreadyBookedError,
-    AttendanceClosedError,
     CancellationClosedError,
     ForbiddenError,
     IdempotencyKeyInUseError,
@@ -156,7 +156,7 @@ ATTENDANCE_MARK = [
         "Not a confirmed booking of this slot",
         ValidationFailedError(errors={"booking": ["Only a confirmed booking can be marked."]}),
     ),
-    problem_example("Outside the attendance window", AttendanceClosedError()),
+    problem_example("Outside the attendance window", services.attendance_closed()),
     problem_example("Not your session", ForbiddenError()),
     NOT_AUTHENTICATED,
 ]

@@ -44,25 +44,13 @@ from core.locking import LockSetChanged, lock_objects, with_fresh_locks
 from core.signals import MailKind, mail_due
 from sessions_app.cache import timetable_changed
 from sessions_app.models import TimeSlot
+from sessions_app.services import waiting_clients
 
 
 def cancel_before(slot: TimeSlot) -> datetime:
     """The cancellation policy of a booking made now on `slot`: until when it
     may be cancelled without being late."""
     return slot.start - timedelta(hours=settings.STUDIO_CANCELLATION_WINDOW_HOURS)
-
-
-def waiting_clients(time_slot_ids) -> list[int]:
-    """The ids of the clients waiting on these slots, read without a lock:
-    the users a write that frees seats on them locks, so that it may promote."""
-    return list(
-        Booking.objects.filter(
-            time_slot_id__in=list(time_slot_ids), status=BookingStatus.WAITLISTED
-        )
-        .order_by("client_id")
-        .values_list("client_id", flat=True)
-        .distinct()
-    )
 
 
 def _waitlist_position(booking: Booking) -> int:
@@ -111,8 +99,7 @@ def booking_create(
                 Q(time_slot=slot, status__in=HOLDING)
                 | Q(
                     status=BookingStatus.CONFIRMED,
-                    time_slot__start__lt=slot.end,
-                    time_slot__end__gt=slot.start,
+                    time_slot__in=TimeSlot.objects.overlapping(slot.start, slot.end),
                 )
             )
             .select_related("time_slot__session")
@@ -197,15 +184,14 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     return booking
 
 
-def _overlapping_waits(booking: Booking) -> set[int]:
-    """The slots overlapping `booking`'s on which its client waits."""
-    slot = booking.time_slot
+def waits_overlapping(slot: TimeSlot, clients) -> set[int]:
+    """The slots overlapping `slot` on which `clients` (ids, or a queryset
+    of them) wait: those they may move up on once free of `slot`."""
     return set(
-        Booking.objects.for_client(booking.client_id)
-        .filter(
+        Booking.objects.filter(
+            client__in=clients,
             status=BookingStatus.WAITLISTED,
-            time_slot__start__lt=slot.end,
-            time_slot__end__gt=slot.start,
+            time_slot__in=TimeSlot.objects.overlapping(slot.start, slot.end),
         )
         .exclude(time_slot=slot)
         .values_list("time_slot_id", flat=True)
@@ -219,13 +205,13 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
         # slot that has a seat (one it was passed over for while holding this
         # one). The client's row is locked too, so the slots it waits on stay
         # as read once locked.
-        waits = _overlapping_waits(booking)
+        waits = waits_overlapping(booking.time_slot, [booking.client_id])
         slot_ids = {booking.time_slot_id} | waits
         waiting = {booking.client_id, *waiting_clients(slot_ids)}
         _users, slots = lock_objects(
             User.objects.filter(pk__in=waiting), TimeSlot.objects.filter(pk__in=slot_ids)
         )
-        if _overlapping_waits(booking) - waits:
+        if waits_overlapping(booking.time_slot, [booking.client_id]) - waits:
             raise LockSetChanged()
         slot = next(locked for locked in slots if locked.pk == booking.time_slot_id)
         cancelled_at = now()
@@ -282,8 +268,7 @@ def waitlist_promote(
         Booking.objects.filter(
             client_id__in={waiter.client_id for waiter in waiters},
             status=BookingStatus.CONFIRMED,
-            time_slot__start__lt=slot.end,
-            time_slot__end__gt=slot.start,
+            time_slot__in=TimeSlot.objects.overlapping(slot.start, slot.end),
         ).values_list("client_id", flat=True)
     )
     promoted = [waiter for waiter in waiters if waiter.client_id not in busy][:free]
@@ -363,16 +348,7 @@ def time_slot_cancel(*, time_slot: TimeSlot, by: User | None) -> int:
 def _released_waits(slot: TimeSlot) -> set[int]:
     """The slots overlapping `slot` on which its confirmed clients wait."""
     clients = Booking.objects.filter(time_slot=slot, status=BookingStatus.CONFIRMED)
-    return set(
-        Booking.objects.filter(
-            client__in=clients.values("client"),
-            status=BookingStatus.WAITLISTED,
-            time_slot__start__lt=slot.end,
-            time_slot__end__gt=slot.start,
-        )
-        .exclude(time_slot=slot)
-        .values_list("time_slot_id", flat=True)
-    )
+    return waits_overlapping(slot, clients.values("client"))
 
 
 def _cancel_slot(time_slot: TimeSlot, *, by: User | None) -> int:
@@ -410,17 +386,31 @@ def _cancel_slot(time_slot: TimeSlot, *, by: User | None) -> int:
     return len(bookings)
 
 
-# Attendance is marked from this long before a slot starts...
-ATTENDANCE_OPENS_BEFORE_START = timedelta(minutes=30)
-# ...until this long after it ends.
-ATTENDANCE_CLOSES_AFTER_END = timedelta(days=7)
+# Attendance is marked from this many minutes before a slot starts...
+ATTENDANCE_OPENS_MINUTES_BEFORE_START = 30
+# ...until this many days after it ends.
+ATTENDANCE_CLOSES_DAYS_AFTER_END = 7
 
 
 def attendance_is_open(slot: TimeSlot, at: datetime | None = None) -> bool:
     """Whether the attendance of `slot`'s bookings may be marked at `at` (now)."""
     at = at or now()
-    opens = slot.start - ATTENDANCE_OPENS_BEFORE_START
-    return opens <= at <= slot.end + ATTENDANCE_CLOSES_AFTER_END
+    opens = slot.start - timedelta(minutes=ATTENDANCE_OPENS_MINUTES_BEFORE_START)
+    return opens <= at <= slot.end + timedelta(days=ATTENDANCE_CLOSES_DAYS_AFTER_END)
+
+
+def attendance_closed() -> AttendanceClosedError:
+    """The refusal of a mark outside the attendance window, which it names."""
+    return AttendanceClosedError(
+        _(
+            "Attendance is marked from %(minutes)d minutes before a time slot starts "
+            "until %(days)d days after it ends."
+        )
+        % {
+            "minutes": ATTENDANCE_OPENS_MINUTES_BEFORE_START,
+            "days": ATTENDANCE_CLOSES_DAYS_AFTER_END,
+        }
+    )
 
 
 def booking_mark_attendance(*, booking: Booking, attendance: str, by: User | None) -> Booking:
@@ -443,7 +433,7 @@ def booking_mark_attendance(*, booking: Booking, attendance: str, by: User | Non
                 errors={"booking": [_("Only a confirmed booking can be marked.")]}
             )
         if not attendance_is_open(slots[0]):
-            raise AttendanceClosedError()
+            raise attendance_closed()
         was = bookings[0].attendance
         if was != attendance:
             Booking.objects.filter(pk=booking.pk).update(attendance=attendance)

@@ -271,8 +271,9 @@ class SessionTimeSlotViewSet(viewsets.GenericViewSet):
         tags=[Tags.INSTRUCTOR_SESSIONS],
         summary="Mark a booking's attendance",
         description=(
-            "Marks a confirmed booking of the slot `attended` or `no_show`, from 30 "
-            "minutes before the slot starts until 7 days after it ends (else 409 "
+            "Marks a confirmed booking of the slot `attended` or `no_show`, from "
+            f"{services.ATTENDANCE_OPENS_MINUTES_BEFORE_START} minutes before the slot starts "
+            f"until {services.ATTENDANCE_CLOSES_DAYS_AFTER_END} days after it ends (else 409 "
             "`attendance_closed`); the mark may be changed within that window."
         ),
         request=AttendanceMarkSerializer,

@@ -182,18 +182,39 @@ class CancellationClosedError(ConflictError):
 
 
 class AttendanceClosedError(ConflictError):
+    """Outside the attendance window; the bookings app, whose rule the window
+    is, raises it with a message naming the window's bounds."""
+
     code = "attendance_closed"
-    message = _(
-        "Attendance is marked from 30 minutes before a time slot starts until 7 days after it ends."
-    )
+    message = _("Attendance cannot be marked at this time.")
 
 
-class CapacityBelowBookedError(ConflictError):
+class AboutSlot:
+    """A conflict about one time slot, which it names as `time_slot_id`
+    (None: about no one slot), and `field`, the slot's field it is about
+    (None: the slot as a whole), so a form can show it on the slot's row. The
+    API answers with the `detail` only."""
+
+    field: str | None = None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        time_slot_id: int | None = None,
+        errors: dict[str, Any] | None = None,
+    ):
+        super().__init__(message, errors=errors)
+        self.time_slot_id = time_slot_id
+
+
+class CapacityBelowBookedError(AboutSlot, ConflictError):
     code = "capacity_below_booked"
+    field = "capacity"
     message = _("The capacity cannot be set below the number of confirmed bookings.")
 
 
-class HasBookingsError(ConflictError):
+class HasBookingsError(AboutSlot, ConflictError):
     code = "has_bookings"
     message = _("This cannot be deleted because it holds bookings.")
 

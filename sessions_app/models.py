@@ -124,7 +124,10 @@ class TimeSlotQuerySet(models.QuerySet):
         return self.filter(session__instructor=instructor)
 
     def overlapping(self, start, end) -> "TimeSlotQuerySet":
-        return self.filter(start__lt=end, end__gt=start)
+        """The slots that overlap [start, end) and block its time: those the
+        studio has not cancelled, starting before `end` and ending after
+        `start` (as `sessions_app.rules.overlaps` says of two intervals)."""
+        return self.filter(start__lt=end, end__gt=start, is_cancelled=False)
 
 
 class TimeSlot(models.Model):
@@ -134,8 +137,8 @@ class TimeSlot(models.Model):
     waiting for a seat. Only the booking services change them (booking,
     cancelling, promoting from the waitlist, cancelling the slot), each under
     a lock on this row; the database keeps `booked` within the capacity. The timetable's rules
-    (times, overlaps, capacity not below `booked`) are checked by the services
-    of `sessions_app.services`, with the constraints below as the last defence.
+    (times, overlaps, capacity not below `booked`) are `sessions_app.rules`,
+    which the services apply, with the constraints below as the last defence.
     """
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="time_slots")

@@ -11,6 +11,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import User
 from core import timezones
+from core.errors import ValidationFailedError
 from core.serializers import StrictCharField, ViewingZoneField, ZonedDateTimeField
 from sessions_app.models import (
     MAX_CAPACITY,
@@ -24,6 +25,7 @@ from sessions_app.models import (
     slot_status,
     slot_waiting,
 )
+from sessions_app.rules import check_schedule_whole
 from sessions_app.selectors import session_row, slot_row
 
 
@@ -114,12 +116,10 @@ class RecurrenceSerializer(serializers.Serializer):
     def validate(self, attrs):
         # Under PATCH, DRF skips missing fields in nested objects too; a
         # schedule is always whole.
-        missing = [name for name in self.fields if name not in attrs]
-        if missing:
-            raise serializers.ValidationError(
-                {name: [self.fields[name].error_messages["required"]] for name in missing},
-                code="required",
-            )
+        try:
+            check_schedule_whole(attrs, message=self.fields["rrule"].error_messages["required"])
+        except ValidationFailedError as error:
+            raise serializers.ValidationError(error.errors, code="required") from None
         return attrs
 
 

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from sessions_app import services
+from sessions_app import schedules
 
 
 @shared_task(name="sessions_app.extend_schedules", ignore_result=True)
 def extend_schedules() -> int:
-    return services.schedules_extend()
+    return schedules.schedules_extend()

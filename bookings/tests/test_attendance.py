@@ -161,6 +161,23 @@ class AttendanceWindowTests(TestCase):
         move(self.slot, end=now() - timedelta(days=7) - timedelta(minutes=1))
         self.assert_open(False)
 
+    def test_the_refusal_names_the_window_the_rule_checks(self):
+        move(self.slot, start=now() + timedelta(minutes=25))
+        narrower = mock.patch.object(services, "ATTENDANCE_OPENS_MINUTES_BEFORE_START", 20)
+        with narrower, self.assertRaises(AttendanceClosedError) as raised:
+            services.booking_mark_attendance(booking=self.booking, attendance="attended", by=None)
+
+        self.assertEqual(
+            str(raised.exception.message),
+            "Attendance is marked from 20 minutes before a time slot starts "
+            "until 7 days after it ends.",
+        )
+        self.assertEqual(
+            str(services.attendance_closed().message),
+            "Attendance is marked from 30 minutes before a time slot starts "
+            "until 7 days after it ends.",
+        )
+
     def test_the_window_includes_both_of_its_edges(self):
         start = now() + timedelta(hours=5)
         slot = TimeSlot(start=start, end=start + timedelta(hours=1))

@@ -9,7 +9,7 @@ from django.test import TestCase, override_settings
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, InstructorFactory
 from core.models import ActionLogEntry
-from sessions_app import services
+from sessions_app import schedules, services
 from sessions_app.models import Session, TimeSlot
 from testing import (
     SESSIONS,
@@ -160,7 +160,7 @@ class AdminRecurrenceTests(TestCase):
         self.assertEqual(
             list(TimeSlot.objects.filter(session=session).values_list("pk", flat=True)), before
         )
-        self.assertEqual(services.schedules_extend(at=self.start + timedelta(days=60)), 0)
+        self.assertEqual(schedules.schedules_extend(at=self.start + timedelta(days=60)), 0)
 
     def test_a_schedule_without_its_start_is_refused_and_writes_nothing(self):
         state = db_state()

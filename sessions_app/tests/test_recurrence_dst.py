@@ -7,13 +7,14 @@ in the future: in America/New_York the clocks go forward on Sunday 14 March
 EDT becomes 01:00 EST).
 """
 
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta, timezone
 from unittest import mock
 
 from django.test import TestCase, override_settings
 
 from accounts.tests.factories import InstructorFactory
-from sessions_app import services
+from sessions_app import schedules, services
 from sessions_app.models import Session
 from sessions_app.serializers import SessionCreateSerializer
 from testing import IST, NEW_YORK
@@ -27,8 +28,11 @@ def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime
 
 
 def pinned(moment: datetime):
-    """The session services read `moment` as now."""
-    return mock.patch("sessions_app.services.now", return_value=moment)
+    """The timetable's rules and schedules read `moment` as now."""
+    stack = ExitStack()
+    for module in ("sessions_app.rules", "sessions_app.schedules"):
+        stack.enter_context(mock.patch(f"{module}.now", return_value=moment))
+    return stack
 
 
 class RecurringScheduleTestCase(TestCase):
@@ -177,7 +181,7 @@ class NewYorkTests(RecurringScheduleTestCase):
             )
             self.assertEqual(len(self.starts(session)), 2)
 
-            made = services.schedules_extend(at=utc(2027, 3, 10, 12))
+            made = schedules.schedules_extend(at=utc(2027, 3, 10, 12))
 
         self.assertEqual(made, 2)
         shown = self.on(NEW_YORK, self.starts(session))

@@ -1,22 +1,19 @@
 """The session services with a recurring schedule (API.md section 9):
-generation up to the horizon, the horizon task, replacing and stopping a
-schedule, and the action log of each."""
+generation up to the horizon when a schedule is given, replacing and
+stopping a schedule, and the action log of each."""
 
 from datetime import datetime, timedelta
-from io import StringIO
 
-from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.utils.timezone import now
 
 from accounts.tests.factories import InstructorFactory
 from bookings.tests.factories import BookingFactory, add_slot, make_slot, move_to_past
-from core import timezones
 from core.errors import ValidationFailedError
 from core.models import ActionLogEntry
-from sessions_app import services, tasks
+from sessions_app import schedules, services
 from sessions_app.models import Session, TimeSlot
-from sessions_app.services import MAX_GENERATED
+from sessions_app.schedules import MAX_GENERATED
 from testing import IST, db_state, ist
 
 DAILY = "FREQ=DAILY"
@@ -114,13 +111,13 @@ class CreateTests(RecurrenceServiceTestCase):
         session = self.create(recurrence(start=ist(30, 7)))
 
         self.assertEqual(self.starts(session), [ist(30, 7)])
-        self.assertEqual(services.schedules_extend(), 0)
+        self.assertEqual(schedules.schedules_extend(), 0)
         self.assertEqual(self.starts(session), [ist(30, 7)])
 
     def test_a_far_series_continues_once_the_horizon_reaches_it(self):
         session = self.create(recurrence(start=ist(30, 7)))
 
-        made = services.schedules_extend(at=ist(23, 8))
+        made = schedules.schedules_extend(at=ist(23, 8))
 
         self.assertEqual(made, 3)
         self.assertEqual(self.starts(session), [ist(day, 7) for day in (30, 31, 32, 33)])
@@ -133,7 +130,7 @@ class CreateTests(RecurrenceServiceTestCase):
         session.refresh_from_db()
         self.assertEqual(session.generated_until, ist(MAX_GENERATED, 7))
 
-        made = services.schedules_extend()
+        made = schedules.schedules_extend()
 
         starts = self.starts(session)
         self.assertGreater(made, 90)
@@ -147,9 +144,9 @@ class CreateTests(RecurrenceServiceTestCase):
         self.assertEqual(self.starts(session), [ist(1, 7)])
 
         with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=300):
-            first = services.schedules_extend()
-            second = services.schedules_extend()
-            third = services.schedules_extend()
+            first = schedules.schedules_extend()
+            second = schedules.schedules_extend()
+            third = schedules.schedules_extend()
 
         self.assertEqual(first, MAX_GENERATED)
         self.assertGreater(second, 90)
@@ -228,154 +225,6 @@ class CreateTests(RecurrenceServiceTestCase):
         slot_ids = sorted(session.time_slots.values_list("pk", flat=True))
         self.assertEqual(sorted(entry.data["time_slots"]), slot_ids)
         logged = ActionLogEntry.objects.filter(action="time_slot.created", object_id__in=slot_ids)
-        self.assertEqual(logged.count(), 3)
-
-
-@override_settings(STUDIO_SCHEDULE_HORIZON_DAYS=5)
-class ExtendTests(RecurrenceServiceTestCase):
-    def test_extending_twice_adds_nothing_the_second_time(self):
-        session = self.create()
-        first = len(self.starts(session))
-        at = now() + timedelta(days=2)
-
-        made = services.schedules_extend(at=at)
-        again = services.schedules_extend(at=at)
-
-        self.assertEqual(made, 2)
-        self.assertEqual(again, 0)
-        starts = self.starts(session)
-        self.assertEqual(len(starts), first + 2)
-        self.assertEqual(starts, [ist(day, 7) for day in range(1, len(starts) + 1)])
-
-    def test_extending_skips_an_occurrence_overlapping_another_slot(self):
-        session = self.create()
-        other = make_slot(instructor=self.instructor, start=ist(9, 7, 15))
-
-        services.schedules_extend(at=now() + timedelta(days=7))
-
-        starts = self.starts(session)
-        self.assertNotIn(ist(9, 7), starts)
-        self.assertIn(ist(8, 7), starts)
-        self.assertIn(ist(10, 7), starts)
-        [entry] = actions(session, "session.occurrences_skipped")
-        self.assertEqual(entry.data["reason"], "overlap")
-        self.assertEqual(len(entry.data["starts"]), 1)
-        self.assertEqual(datetime.fromisoformat(entry.data["starts"][0]), ist(9, 7))
-        self.assertTrue(TimeSlot.objects.filter(pk=other.pk).exists())
-
-    def test_a_skipped_occurrence_is_not_tried_again(self):
-        session = self.create()
-        other = make_slot(instructor=self.instructor, start=ist(9, 7, 15))
-        services.schedules_extend(at=now() + timedelta(days=7))
-        TimeSlot.objects.filter(pk=other.pk).delete()
-
-        self.assertEqual(services.schedules_extend(at=now() + timedelta(days=7)), 0)
-        self.assertNotIn(ist(9, 7), self.starts(session))
-
-    def test_count_limits_the_slots_across_extensions(self):
-        session = self.create(recurrence("FREQ=DAILY;COUNT=8"))
-        self.assertLess(session.time_slots.count(), 8)
-
-        services.schedules_extend(at=now() + timedelta(days=4))
-        services.schedules_extend(at=now() + timedelta(days=30))
-        made = services.schedules_extend(at=now() + timedelta(days=60))
-
-        self.assertEqual(made, 0)
-        self.assertEqual(self.starts(session), [ist(day, 7) for day in range(1, 9)])
-
-    def test_a_finished_series_is_not_read_again(self):
-        session = self.create(recurrence("FREQ=DAILY;COUNT=3"))
-        session.refresh_from_db()
-        self.assertEqual(len(self.starts(session)), 3)
-        self.assertEqual(session.generated_until, timezones.LATEST)
-
-        # One query: the sessions whose rule is still to be read; none is.
-        with self.assertNumQueries(1):
-            made = services.schedules_extend(at=now() + timedelta(days=300))
-
-        self.assertEqual(made, 0)
-
-    def test_until_ends_the_series_across_extensions(self):
-        until = f"{ist(12, 7).astimezone(IST):%Y%m%dT%H%M%S}"
-        session = self.create(recurrence(f"FREQ=DAILY;UNTIL={until}"))
-
-        with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=30):
-            services.schedules_extend()
-            self.assertEqual(services.schedules_extend(at=now() + timedelta(days=1)), 0)
-
-        self.assertEqual(self.starts(session), [ist(day, 7) for day in range(1, 13)])
-
-    def test_occurrences_before_the_moment_of_the_extension_are_not_made(self):
-        session = self.create()
-        generated = len(self.starts(session))
-
-        made = services.schedules_extend(at=now() + timedelta(days=7))
-
-        # Up to the horizon from the moment given, but none before that moment.
-        starts = self.starts(session)
-        self.assertEqual(made, 5)
-        self.assertEqual(len(starts), generated + 5)
-        self.assertTrue(all(start > now() + timedelta(days=7) for start in starts[generated:]))
-
-    def test_extending_adds_no_slot_before_its_moment(self):
-        session = self.create()
-        TimeSlot.objects.filter(session=session).delete()
-        Session.objects.filter(pk=session.pk).update(generated_until=None)
-
-        services.schedules_extend(at=ist(3, 12))
-
-        self.assertEqual(self.starts(session)[0], ist(4, 7))
-
-    def test_a_generated_slot_deleted_by_hand_is_not_made_again(self):
-        session = self.create()
-        slot = session.time_slots.get(start=ist(2, 7))
-        services.time_slot_delete(time_slot=slot, by=self.instructor)
-
-        services.schedules_extend(at=now() + timedelta(hours=1))
-        # Midday on the studio's clocks, whatever the time of day now.
-        services.schedules_extend(at=ist(3, 12))
-
-        starts = self.starts(session)
-        self.assertNotIn(ist(2, 7), starts)
-        self.assertIn(ist(3, 7), starts)
-        self.assertIn(ist(8, 7), starts)
-
-    def test_the_management_command_extends_the_schedules(self):
-        session = self.create()
-        generated = session.time_slots.count()
-        out = StringIO()
-
-        with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=8):
-            call_command("extend_schedules", stdout=out)
-            made = session.time_slots.count() - generated
-            call_command("extend_schedules", stdout=out)
-
-        self.assertEqual(made, 3)
-        self.assertEqual(session.time_slots.count(), generated + 3)
-        self.assertEqual(
-            out.getvalue().splitlines(), ["3 time slot(s) generated.", "0 time slot(s) generated."]
-        )
-
-    def test_the_daily_task_extends_the_schedules(self):
-        session = self.create()
-        generated = session.time_slots.count()
-
-        with self.settings(STUDIO_SCHEDULE_HORIZON_DAYS=8):
-            made = tasks.extend_schedules.delay().get()
-
-        self.assertEqual(made, 3)
-        self.assertEqual(session.time_slots.count(), generated + 3)
-
-    def test_the_extension_is_logged_per_slot(self):
-        session = self.create()
-        known = set(session.time_slots.values_list("pk", flat=True))
-
-        services.schedules_extend(at=now() + timedelta(days=3))
-
-        new = set(session.time_slots.values_list("pk", flat=True)) - known
-        self.assertEqual(len(new), 3)
-        logged = ActionLogEntry.objects.filter(action="time_slot.created", object_id__in=new)
-        self.assertEqual({entry.data["session"] for entry in logged}, {session.pk})
         self.assertEqual(logged.count(), 3)
 
 
@@ -503,7 +352,7 @@ class ReplaceTests(RecurrenceServiceTestCase):
         self.assertEqual(self.session.rrule, "")
         self.assertIsNone(self.session.rrule_start)
         self.assertEqual(self.starts(self.session), before)
-        self.assertEqual(services.schedules_extend(at=now() + timedelta(days=30)), 0)
+        self.assertEqual(schedules.schedules_extend(at=now() + timedelta(days=30)), 0)
         self.assertEqual(self.starts(self.session), before)
         [entry] = actions(self.session, "session.updated")
         self.assertEqual(entry.data["recurrence"]["old"]["rrule"], DAILY)
@@ -531,7 +380,7 @@ class ReplaceTests(RecurrenceServiceTestCase):
     def test_a_replaced_schedule_extends_from_its_new_rule(self):
         self.update(self.session, recurrence=recurrence(start=ist(1, 18)))
 
-        services.schedules_extend(at=now() + timedelta(days=7))
+        schedules.schedules_extend(at=now() + timedelta(days=7))
 
         starts = self.starts(self.session)
         self.assertEqual(starts, [ist(day, 18) for day in range(1, len(starts) + 1)])

@@ -134,6 +134,7 @@ class SchemaExampleTests(SimpleTestCase):
 
 # Errors whose examples show a message formatted for one request.
 FORMATTED_MESSAGES = {
+    errors.AttendanceClosedError,
     errors.InvalidTimezoneError,
     errors.ThrottledError,
     errors.UnsupportedMediaTypeError,

@@ -4,7 +4,7 @@ nothing."""
 
 from django.core.management.base import BaseCommand
 
-from sessions_app.services import schedules_extend
+from sessions_app.schedules import schedules_extend
 
 
 class Command(BaseCommand):
