@@ -7,8 +7,10 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import services
-        from core.signals import seats_freed
+        from core.signals import seats_freed, waiting_clients_asked
 
         # The timetable raises capacities without importing the bookings;
         # the freed seats go to the waitlist in the same transaction.
         seats_freed.connect(services.seats_freed_received, dispatch_uid="waitlist")
+        # It asks first who waits on the slots, to lock their rows with them.
+        waiting_clients_asked.connect(services.waiting_clients_received, dispatch_uid="waiting")

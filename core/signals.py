@@ -5,6 +5,9 @@ something the public timetable shows (an instructor's name), it sends
 `timetable_changed`, and `sessions_app` moves the timetable's cache version.
 Send it inside the write's transaction, after the write's row locks.
 
+Before such a write the timetable asks who waits on its slots
+(`waiting_clients`), so that it can lock their rows first.
+
 The booking and account services tell the notifications app, which sits above
 them all, what to mail with `mail_due`.
 """
@@ -23,6 +26,21 @@ ids of the users whose rows the write locked. Sent inside the write's
 transaction, after its one `lock_objects` call; the receiver (the bookings
 app's waitlist promotion) runs under those locks and may raise
 `core.locking.LockSetChanged`, on which the sender runs its write again."""
+
+waiting_clients_asked = Signal()
+"""Sent by the timetable before a write that may free seats on `time_slots`
+(slots, or their ids), to learn whose rows to lock with theirs. The bookings
+app, which knows who waits, answers with the ids of the clients waiting on
+those slots."""
+
+
+def waiting_clients(time_slots) -> list[int]:
+    """The ids of the clients waiting for a seat on `time_slots`, in order,
+    as the receivers of `waiting_clients_asked` answer; read without a lock."""
+    ids: set[int] = set()
+    for _receiver, answer in waiting_clients_asked.send(sender=None, time_slots=time_slots):
+        ids.update(answer)
+    return sorted(ids)
 
 
 class MailKind(models.TextChoices):

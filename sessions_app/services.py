@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from core.actionlog import log_action, log_actions
 from core.locking import lock_objects, with_fresh_locks
-from core.signals import seats_freed
+from core.signals import seats_freed, waiting_clients
 from sessions_app.cache import timetable_changed
 from sessions_app.models import Session, TimeSlot
 from sessions_app.rules import (
@@ -45,26 +45,6 @@ SESSION_FIELDS = ("instructor", "title", "description", "category")
 # Fields whose old and new values the action log records; a description is
 # logged as changed, without its text.
 SMALL_SESSION_FIELDS = ("instructor", "title", "category")
-
-# The status of a booking waiting for a seat (the bookings app's
-# `BookingStatus.WAITLISTED`, which the timetable does not import).
-WAITLISTED = "waitlisted"
-
-
-def waiting_clients(time_slots: QuerySet[TimeSlot] | Iterable[int]) -> list[int]:
-    """The ids of the clients waiting for a seat on `time_slots` (slots or
-    their ids), in order, read without a lock through the bookings' reverse
-    relation: the users a write that may free seats on those slots locks, so
-    that the bookings app may promote them."""
-    if not isinstance(time_slots, QuerySet):
-        time_slots = list(time_slots)
-    return list(
-        User.objects.filter(bookings__time_slot__in=time_slots, bookings__status=WAITLISTED)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .distinct()
-    )
-
 
 # Locks and the action log ---------------------------------------------------
 
