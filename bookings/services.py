@@ -197,7 +197,7 @@ def booking_cancel(*, booking: Booking, by: User | None) -> Booking:
     return booking
 
 
-def _overlapping_waits(booking: Booking) -> set[int]:
+def overlapping_waits(booking: Booking) -> set[int]:
     """The slots overlapping `booking`'s on which its client waits."""
     slot = booking.time_slot
     return set(
@@ -219,13 +219,13 @@ def _cancel(booking: Booking, *, by: User | None) -> None:
         # slot that has a seat (one it was passed over for while holding this
         # one). The client's row is locked too, so the slots it waits on stay
         # as read once locked.
-        waits = _overlapping_waits(booking)
+        waits = overlapping_waits(booking)
         slot_ids = {booking.time_slot_id} | waits
         waiting = {booking.client_id, *waiting_clients(slot_ids)}
         _users, slots = lock_objects(
             User.objects.filter(pk__in=waiting), TimeSlot.objects.filter(pk__in=slot_ids)
         )
-        if _overlapping_waits(booking) - waits:
+        if overlapping_waits(booking) - waits:
             raise LockSetChanged()
         slot = next(locked for locked in slots if locked.pk == booking.time_slot_id)
         cancelled_at = now()

@@ -17,7 +17,7 @@ from core.errors import (
     TokenNotValidError,
     ValidationFailedError,
 )
-from testing import NEW_PASSWORD
+from testing.api import NEW_PASSWORD
 
 
 def _uid(user: User) -> str:

@@ -15,22 +15,21 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
-from testing import (
+from testing.api import (
     LOGIN,
     LOGOUT,
     ME,
     NEW_PASSWORD,
     PASSWORD_RESET,
     PASSWORD_RESET_CONFIRM,
-    PROBLEM_KEYS,
     REFRESH,
     REGISTER,
     USER_KEYS,
     AccountApiTestCase,
-    assert_problem,
     register_body,
     sign_in,
 )
+from testing.problems import PROBLEM_KEYS, assert_problem
 
 
 class RegisterViewTests(AccountApiTestCase):

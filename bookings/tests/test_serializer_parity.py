@@ -16,7 +16,7 @@ from bookings.selectors import booking_list, with_waitlist_positions
 from bookings.serializers import BookingSerializer
 from bookings.services import booking_cancel
 from bookings.tests.factories import make_slot, move_to_past
-from testing import book, wait
+from testing.bookings import book, wait
 
 
 def as_json(value) -> object:

@@ -27,7 +27,8 @@ from core.errors import (
 from core.models import ActionLogEntry
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing import book, cancel_slot
+from testing.bookings import book, cancel_slot
+from testing.races import stale_first_read
 
 
 def join(slot: TimeSlot, client=None) -> Booking:
@@ -225,15 +226,7 @@ class PromotionOnCancelTests(WaitlistTestCase):
         waiting = join(slot, client)
         elsewhere = book(make_slot(start=slot.start + timedelta(minutes=15)), client)
         services.booking_cancel(booking=seat, by=None)
-        read = services._overlapping_waits
-        calls = []
-
-        def stale_read(booking):
-            found = read(booking) if calls else set()
-            calls.append(found)
-            return found
-
-        with mock.patch.object(services, "_overlapping_waits", side_effect=stale_read):
+        with stale_first_read(services, "overlapping_waits", set()) as calls:
             services.booking_cancel(booking=elsewhere, by=client)
 
         self.assertEqual(len(calls), 4)  # read, check (changed); read, check
@@ -263,15 +256,7 @@ class PromotionOnCancelTests(WaitlistTestCase):
         seat = Booking.objects.get(time_slot=slot)
         late_client = ClientFactory()
         join(slot, late_client)
-        read = services.waiting_clients
-        calls = []
-
-        def stale_read(slot_ids):
-            found = read(slot_ids) if calls else []
-            calls.append(found)
-            return found
-
-        with mock.patch.object(services, "waiting_clients", side_effect=stale_read):
+        with stale_first_read(services, "waiting_clients", []) as calls:
             services.booking_cancel(booking=seat, by=None)
 
         self.assertEqual(calls, [[], [late_client.pk]])

@@ -25,7 +25,7 @@ from core import errors
 from core.exception_handler import exception_handler, problem_response, to_studio_error
 from core.parsers import JSONParser
 from studio.views import csrf_failure
-from testing import assert_problem
+from testing.problems import assert_problem
 
 
 class Payload(serializers.Serializer):

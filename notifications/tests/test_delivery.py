@@ -21,7 +21,8 @@ from core.signals import MailKind
 from notifications import services
 from notifications.models import Notification, NotificationStatus
 from notifications.services import MAX_ATTEMPTS, RETRY_DELAYS
-from testing import book, race
+from testing.bookings import book
+from testing.races import race
 
 FAILING_BACKEND = "notifications.tests.test_delivery.FailingBackend"
 

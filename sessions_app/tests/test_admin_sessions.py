@@ -8,22 +8,12 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import move_to_past
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    ACTION_LOG_FORMS,
-    SESSIONS_URL,
-    AdminTestCase,
-    admin_inputs,
-    book,
-    book_and_cancel,
-    cancel_slot,
-    column,
-    db_state,
-    ist,
-    move_into_the_past,
-    shown,
-)
+from testing.admin import ACTION_LOG_FORMS, SESSIONS_URL, AdminTestCase, admin_inputs, column, shown
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.timetable import db_state, ist
 
 
 class SessionFormMixin:
@@ -101,7 +91,7 @@ class SessionChangelistTests(AdminTestCase):
         book(soon)
         past = TimeSlotFactory(session=session, capacity=8)
         book(past)
-        move_into_the_past(past)
+        move_to_past(past, ago=timedelta(hours=2))
         cancelled = TimeSlotFactory(session=session, start=ist(1, 7), capacity=20)
         book(cancelled)
         cancel_slot(cancelled)
@@ -118,7 +108,7 @@ class SessionChangelistTests(AdminTestCase):
         self.assertContains(response, "Next slot (studio time)")
 
     def test_a_session_without_upcoming_slots_shows_no_next_slot_and_no_seats(self):
-        move_into_the_past(TimeSlotFactory(session__title="Old Spin"))
+        move_to_past(TimeSlotFactory(session__title="Old Spin"), ago=timedelta(hours=2))
 
         response = self.client.get(SESSIONS_URL)
 
@@ -135,12 +125,12 @@ class SessionChangelistTests(AdminTestCase):
 
     def test_changelist_filters_by_upcoming_and_past(self):
         upcoming = TimeSlotFactory().session
-        past = move_into_the_past(TimeSlotFactory()).session
+        past = move_to_past(TimeSlotFactory(), ago=timedelta(hours=2)).session
         cancelled = TimeSlotFactory()
         cancel_slot(cancelled)
         empty = SessionFactory()
         both = TimeSlotFactory().session
-        move_into_the_past(TimeSlotFactory(session=both, start=ist(5, 7)))
+        move_to_past(TimeSlotFactory(session=both, start=ist(5, 7)), ago=timedelta(hours=2))
 
         with_upcoming = self.client.get(SESSIONS_URL, {"when": "upcoming"})
         without = self.client.get(SESSIONS_URL, {"when": "past"})
@@ -194,7 +184,7 @@ class SessionChangelistTests(AdminTestCase):
             slot = TimeSlotFactory(start=now() + timedelta(days=next(days)))
             book(slot)
             TimeSlotFactory(session=slot.session, start=slot.start + timedelta(hours=3))
-            move_into_the_past(TimeSlotFactory(session=slot.session))
+            move_to_past(TimeSlotFactory(session=slot.session), ago=timedelta(hours=2))
 
         self.assert_queries_do_not_grow(SESSIONS_URL, add_session)
 
@@ -403,7 +393,7 @@ class SessionChangeFormTests(SessionFormMixin, AdminTestCase):
 
     def test_editing_a_session_keeps_its_past_slot_exactly_as_it_was(self):
         upcoming = TimeSlotFactory(start=ist(5, 7))
-        past = move_into_the_past(TimeSlotFactory(session=upcoming.session))
+        past = move_to_past(TimeSlotFactory(session=upcoming.session), ago=timedelta(hours=2))
         book(upcoming)
 
         response = self.client.post(

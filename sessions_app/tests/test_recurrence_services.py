@@ -17,7 +17,7 @@ from core.models import ActionLogEntry
 from sessions_app import services, tasks
 from sessions_app.models import Session, TimeSlot
 from sessions_app.services import MAX_GENERATED
-from testing import IST, db_state, ist
+from testing.timetable import IST, db_state, ist
 
 DAILY = "FREQ=DAILY"
 

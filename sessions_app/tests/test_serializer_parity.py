@@ -29,7 +29,7 @@ from sessions_app.serializers import (
     owner_session,
     timetable_session,
 )
-from testing import book, cancel_slot, wait
+from testing.bookings import book, cancel_slot, wait
 
 
 def request_in(zone: str | None) -> Request:

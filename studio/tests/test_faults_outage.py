@@ -32,9 +32,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
-from testing import (
-    PROBLEM_KEYS,
-)
+from testing.problems import PROBLEM_KEYS
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -45,7 +45,9 @@ from calendars.models import CalendarFeed
 from notifications.models import Notification
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import NEW_PASSWORD, assert_problem, book
+from testing.api import NEW_PASSWORD
+from testing.bookings import book
+from testing.problems import assert_problem
 
 ACTORS = ("anonymous", "client", "other client", "instructor", "owner", "staff")
 # HEAD is checked too, always with the status of GET.
