@@ -22,7 +22,7 @@ from rest_framework.request import Request
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot, move_to_past
-from testing import book, cancel_slot, wait
+from testing.bookings import book, cancel_slot, wait
 
 
 def declared_representation(serializer_class, instance, context: dict) -> object:

@@ -4,7 +4,8 @@ from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from sessions_app.tests.factories import SessionFactory
-from testing import AdminTestCase, assert_problem, column
+from testing.admin import AdminTestCase, column
+from testing.problems import assert_problem
 
 CHANGELIST = "/admin/accounts/user/"
 

@@ -10,7 +10,8 @@ from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory
 from core.errors import InstructorSignupClosedError
 from core.models import ActionLogEntry
-from testing import REGISTER, AccountApiTestCase, assert_problem, register_body
+from testing.api import REGISTER, AccountApiTestCase, register_body
+from testing.problems import assert_problem
 
 
 def written() -> tuple:

@@ -9,7 +9,7 @@ from rest_framework.test import APITestCase
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import ClientFactory
-from testing import assert_problem
+from testing.problems import assert_problem
 
 
 def b64(data: dict) -> str:

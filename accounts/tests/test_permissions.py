@@ -12,7 +12,8 @@ from rest_framework.test import APITestCase
 from accounts import services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
-from testing import NEW_PASSWORD, assert_problem, sign_in
+from testing.api import NEW_PASSWORD, sign_in
+from testing.problems import assert_problem
 
 
 class EndpointPermissionTests(APITestCase):

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import services
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ClientFactory
-from testing import (
+from testing.api import (
     LOGIN,
     LOGOUT,
     ME,
@@ -20,10 +20,10 @@ from testing import (
     REFRESH,
     REGISTER,
     AccountApiTestCase,
-    assert_problem,
     register_body,
     sign_in,
 )
+from testing.problems import assert_problem
 
 
 class MeViewTests(AccountApiTestCase):

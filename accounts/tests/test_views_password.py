@@ -9,15 +9,15 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import services
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
-from testing import (
+from testing.api import (
     NEW_PASSWORD,
     PASSWORD_CHANGE,
     PASSWORD_RESET,
     PASSWORD_RESET_CONFIRM,
     AccountApiTestCase,
-    assert_problem,
     sign_in,
 )
+from testing.problems import assert_problem
 
 
 class PasswordChangeViewTests(AccountApiTestCase):

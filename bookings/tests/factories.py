@@ -1,7 +1,7 @@
 """Factories for bookings, and the slots booking tests start from.
 
 Slots are written through the ORM; bookings are always made with
-`bookings.services.booking_create` (BookingFactory, or `testing.book`),
+`bookings.services.booking_create` (BookingFactory, or `testing.bookings.book`),
 so each slot's `booked` counter stays equal to its confirmed bookings.
 """
 

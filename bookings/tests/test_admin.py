@@ -9,7 +9,9 @@ from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Attendance, Booking, BookingStatus
 from bookings.tests.factories import make_slot
-from testing import AdminTestCase, book, column, ist, shown, wait
+from testing.admin import AdminTestCase, column, shown
+from testing.bookings import book, wait
+from testing.timetable import ist
 
 CHANGELIST = "/admin/bookings/booking/"
 

@@ -8,7 +8,8 @@ from bookings.models import BookingStatus
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import SLOTS_URL, AdminTestCase, book
+from testing.admin import SLOTS_URL, AdminTestCase
+from testing.bookings import book
 
 BOOKINGS_URL = "/admin/bookings/booking/"
 

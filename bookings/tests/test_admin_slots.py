@@ -5,16 +5,9 @@ from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
 from sessions_app.models import TimeSlot
-from testing import (
-    SLOTS_URL,
-    AdminTestCase,
-    book,
-    cancel_slot,
-    hours_from_now,
-    shown,
-    shown_messages,
-    wait,
-)
+from testing.admin import SLOTS_URL, AdminTestCase, shown, shown_messages
+from testing.bookings import book, cancel_slot, wait
+from testing.timetable import hours_from_now
 
 
 class CancelSlotsActionTests(AdminTestCase):

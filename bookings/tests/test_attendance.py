@@ -14,7 +14,8 @@ from bookings.tests.factories import make_slot
 from core.errors import AttendanceClosedError, ValidationFailedError
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
-from testing import book, book_and_cancel, db_state, wait
+from testing.bookings import book, book_and_cancel, wait
+from testing.timetable import db_state
 
 
 def move(slot: TimeSlot, *, start=None, end=None) -> TimeSlot:

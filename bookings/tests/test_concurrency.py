@@ -29,7 +29,7 @@ from core.errors import (
     TimeConflictError,
 )
 from sessions_app.models import TimeSlot
-from testing import race
+from testing.races import race
 
 
 def outcome(result: Any) -> str:

@@ -15,7 +15,9 @@ from bookings import idempotency, services
 from bookings.models import Booking, BookingStatus, IdempotencyKey
 from bookings.tests.factories import make_slot
 from core.errors import ValidationFailedError
-from testing import BOOKINGS, BookingApiTestCase, assert_problem, book, sign_in
+from testing.api import BOOKINGS, BookingApiTestCase, sign_in
+from testing.bookings import book
+from testing.problems import assert_problem
 
 KEY = "booking-2031-01-10-evening-yoga"
 REPLAYED = "Idempotent-Replayed"

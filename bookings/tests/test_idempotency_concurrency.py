@@ -11,7 +11,8 @@ from accounts import services as account_services
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, IdempotencyKey
 from bookings.tests.factories import make_slot
-from testing import BOOKINGS, race
+from testing.api import BOOKINGS
+from testing.races import race
 
 THREADS = 8
 

@@ -10,7 +10,8 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot, move_to_past
-from testing import book, sign_in
+from testing.api import sign_in
+from testing.bookings import book
 
 MANY = 30
 

@@ -29,7 +29,7 @@ from bookings.services import booking_cancel
 from bookings.tests.factories import make_slot, move_to_past
 from core import timezones
 from sessions_app.models import Session
-from testing import book, wait
+from testing.bookings import book, wait
 from testing.rendering import as_json, declared_representation, request_in, slots_of_every_kind
 
 

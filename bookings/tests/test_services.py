@@ -22,7 +22,7 @@ from core.errors import (
     ValidationFailedError,
 )
 from sessions_app.models import TimeSlot
-from testing import book
+from testing.bookings import book
 
 
 class BookingServiceTestCase(TestCase):

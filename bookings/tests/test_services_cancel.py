@@ -14,7 +14,7 @@ from core.errors import (
     StudioError,
 )
 from sessions_app.models import TimeSlot
-from testing import book
+from testing.bookings import book
 
 
 class BookingServiceTestCase(TestCase):

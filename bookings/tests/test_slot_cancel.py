@@ -11,14 +11,9 @@ from core.errors import SlotCancelledError, SlotExpiredError
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import (
-    SessionServiceTestCase,
-    book,
-    book_and_cancel,
-    db_state,
-    hours_from_now,
-    wait,
-)
+from testing.bookings import book, book_and_cancel, wait
+from testing.races import stale_first_read
+from testing.timetable import SessionServiceTestCase, db_state, hours_from_now
 
 
 class TimeSlotCancelTests(SessionServiceTestCase):
@@ -211,15 +206,7 @@ class TimeSlotCancelPromotionTests(SessionServiceTestCase):
     def test_a_waiter_missed_by_the_first_read_is_promoted_on_a_rerun(self):
         # The first read of the waiting clients misses the client, so their
         # row is not locked; the cancel runs again with it locked.
-        read = services.waiting_clients
-        calls = []
-
-        def stale_read(slot_ids):
-            found = read(slot_ids) if calls else []
-            calls.append(found)
-            return found
-
-        with mock.patch.object(services, "waiting_clients", side_effect=stale_read):
+        with stale_first_read(services, "waiting_clients", []) as calls:
             count = services.time_slot_cancel(time_slot=self.cancelled, by=None)
 
         self.assertEqual(count, 1)

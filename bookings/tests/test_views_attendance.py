@@ -12,15 +12,10 @@ from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import Booking
 from bookings.tests.factories import add_slot, make_slot
 from sessions_app.models import TimeSlot
-from testing import (
-    SLOT_BOOKING_KEYS,
-    assert_problem,
-    book,
-    book_and_cancel,
-    db_state,
-    sign_in,
-    wait,
-)
+from testing.api import SLOT_BOOKING_KEYS, sign_in
+from testing.bookings import book, book_and_cancel, wait
+from testing.problems import assert_problem
+from testing.timetable import db_state
 
 
 def attendance_url(session_id: int, slot_id: int) -> str:

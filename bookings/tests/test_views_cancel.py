@@ -8,16 +8,16 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory
 from bookings.models import BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
-from testing import (
+from testing.api import (
     BOOKING_KEYS,
     BookingApiTestCase,
-    assert_problem,
-    book,
     booking_cancel_url,
     booking_url,
     from_iso,
     sign_in,
 )
+from testing.bookings import book
+from testing.problems import assert_problem
 
 
 class BookingCancelViewTests(BookingApiTestCase):

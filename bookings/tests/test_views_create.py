@@ -11,17 +11,17 @@ from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from testing import (
+from testing.api import (
     BOOKING_KEYS,
     BOOKING_SESSION_KEYS,
     BOOKINGS,
     SLOT_KEYS,
     BookingApiTestCase,
-    assert_problem,
-    book,
     booking_cancel_url,
     from_iso,
 )
+from testing.bookings import book
+from testing.problems import assert_problem
 
 
 class BookingCreateViewTests(BookingApiTestCase):

@@ -10,15 +10,9 @@ from rest_framework.test import APITestCase
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking
 from bookings.tests.factories import make_slot, move_to_past
-from testing import (
-    BOOKING_KEYS,
-    BOOKINGS,
-    BookingApiTestCase,
-    assert_problem,
-    book,
-    booking_cancel_url,
-    booking_url,
-)
+from testing.api import BOOKING_KEYS, BOOKINGS, BookingApiTestCase, booking_cancel_url, booking_url
+from testing.bookings import book
+from testing.problems import assert_problem
 
 
 class BookingListViewTests(BookingApiTestCase):

@@ -10,16 +10,10 @@ from bookings.models import BookingStatus
 from bookings.tests.factories import add_slot, make_slot, move_to_past
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
-from testing import (
-    OWNER_SLOT_KEYS,
-    SESSION_KEYS,
-    assert_problem,
-    book,
-    db_state,
-    hours_from_now,
-    sign_in,
-    wait,
-)
+from testing.api import OWNER_SLOT_KEYS, SESSION_KEYS, sign_in
+from testing.bookings import book, wait
+from testing.problems import assert_problem
+from testing.timetable import db_state, hours_from_now
 
 
 def cancel_url(session_id: int, slot_id: int) -> str:

@@ -10,15 +10,9 @@ from accounts.models import User
 from bookings.models import Booking
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from testing import (
-    BOOKINGS,
-    BookingApiTestCase,
-    assert_problem,
-    book,
-    booking_cancel_url,
-    booking_url,
-    from_iso,
-)
+from testing.api import BOOKINGS, BookingApiTestCase, booking_cancel_url, booking_url, from_iso
+from testing.bookings import book
+from testing.problems import assert_problem
 
 
 class BookingTimeZoneViewTests(BookingApiTestCase):

@@ -14,17 +14,17 @@ from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot, move_to_past
 from sessions_app.models import TimeSlot
-from testing import (
+from testing.api import (
     BOOKING_KEYS,
     BOOKINGS,
     BookingApiTestCase,
-    assert_problem,
-    book,
     booking_cancel_url,
     booking_url,
     from_iso,
     public_url,
 )
+from testing.bookings import book
+from testing.problems import assert_problem
 
 
 def full_slot(capacity: int = 1, **kwargs) -> TimeSlot:

@@ -24,7 +24,7 @@ from core.errors import (
 from core.models import ActionLogEntry
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing import book, cancel_slot
+from testing.bookings import book, cancel_slot
 
 
 def join(slot: TimeSlot, client=None) -> Booking:

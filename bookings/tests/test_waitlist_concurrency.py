@@ -18,7 +18,7 @@ from bookings.tests.factories import make_slot
 from core.errors import StudioError, TimeConflictError
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing import race
+from testing.races import race
 
 
 def outcome(result: Any) -> str:

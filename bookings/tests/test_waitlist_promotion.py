@@ -21,7 +21,8 @@ from core.errors import (
 from core.models import ActionLogEntry
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing import book
+from testing.bookings import book
+from testing.races import stale_first_read
 
 
 def join(slot: TimeSlot, client=None) -> Booking:
@@ -120,15 +121,7 @@ class PromotionOnCancelTests(WaitlistTestCase):
         waiting = join(slot, client)
         elsewhere = book(make_slot(start=slot.start + timedelta(minutes=15)), client)
         services.booking_cancel(booking=seat, by=None)
-        read = services.waits_overlapping
-        calls = []
-
-        def stale_read(slot, clients):
-            found = read(slot, clients) if calls else set()
-            calls.append(found)
-            return found
-
-        with mock.patch.object(services, "waits_overlapping", side_effect=stale_read):
+        with stale_first_read(services, "waits_overlapping", set()) as calls:
             services.booking_cancel(booking=elsewhere, by=client)
 
         self.assertEqual(len(calls), 4)  # read, check (changed); read, check
@@ -158,15 +151,7 @@ class PromotionOnCancelTests(WaitlistTestCase):
         seat = Booking.objects.get(time_slot=slot)
         late_client = ClientFactory()
         join(slot, late_client)
-        read = services.waiting_clients
-        calls = []
-
-        def stale_read(slot_ids):
-            found = read(slot_ids) if calls else []
-            calls.append(found)
-            return found
-
-        with mock.patch.object(services, "waiting_clients", side_effect=stale_read):
+        with stale_first_read(services, "waiting_clients", []) as calls:
             services.booking_cancel(booking=seat, by=None)
 
         self.assertEqual(calls, [[], [late_client.pk]])
@@ -299,15 +284,7 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
         slot = self.full_slot(capacity=1)
         late_client = ClientFactory()
         join(slot, late_client)
-        read = session_services.waiting_clients
-        calls = []
-
-        def stale_read(slots):
-            found = read(slots) if calls else []
-            calls.append(found)
-            return found
-
-        with mock.patch.object(session_services, "waiting_clients", side_effect=stale_read):
+        with stale_first_read(session_services, "waiting_clients", []) as calls:
             session_services.time_slot_update(
                 time_slot=slot, start=slot.start, end=slot.end, capacity=2, by=None
             )
@@ -321,16 +298,8 @@ class PromotionOnCapacityRaiseTests(WaitlistTestCase):
         slot = self.full_slot(capacity=1)
         late_client = ClientFactory()
         join(slot, late_client)
-        read = session_services.waiting_clients
-        calls = []
-
-        def stale_read(slots):
-            found = read(slots) if calls else []
-            calls.append(found)
-            return found
-
         item = {"id": slot.pk, "start": slot.start, "end": slot.end, "capacity": 2}
-        with mock.patch.object(session_services, "waiting_clients", side_effect=stale_read):
+        with stale_first_read(session_services, "waiting_clients", []) as calls:
             session_services.session_update(
                 session=slot.session, data={"title": "Dawn Yoga", "time_slots": [item]}, by=None
             )

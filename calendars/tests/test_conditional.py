@@ -14,7 +14,9 @@ from bookings import services as booking_services
 from bookings.tests.factories import make_slot
 from calendars.tests.factories import feed_path, session_calendar_path
 from sessions_app.models import Session, TimeSlot
-from testing import assert_problem, book, calendar_events
+from testing.bookings import book
+from testing.calendars import calendar_events
+from testing.problems import assert_problem
 
 
 class ConditionalRequestTests(APITestCase):

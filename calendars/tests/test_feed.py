@@ -14,15 +14,9 @@ from calendars.tests.factories import feed_path
 from notifications.messages import booking_calendar
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing import (
-    assert_problem,
-    book,
-    calendar_events,
-    cancel_slot,
-    to_the_second,
-    utc_instant,
-    wait,
-)
+from testing.bookings import book, cancel_slot, wait
+from testing.calendars import calendar_events, to_the_second, utc_instant
+from testing.problems import assert_problem
 
 
 class FeedTestCase(APITestCase):

@@ -8,15 +8,10 @@ from rest_framework.test import APITestCase
 
 from bookings.tests.factories import add_slot, make_slot, move_to_past
 from calendars.tests.factories import feed_path, session_calendar_path
-from testing import (
-    assert_problem,
-    book,
-    calendar_events,
-    cancel_slot,
-    sign_in,
-    to_the_second,
-    utc_instant,
-)
+from testing.api import sign_in
+from testing.bookings import book, cancel_slot
+from testing.calendars import calendar_events, to_the_second, utc_instant
+from testing.problems import assert_problem
 
 
 class SessionCalendarTests(APITestCase):

@@ -4,7 +4,9 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from calendars.models import CalendarFeed
-from testing import CALENDAR_CONTENT_TYPE, assert_problem, sign_in
+from testing.api import sign_in
+from testing.calendars import CALENDAR_CONTENT_TYPE
+from testing.problems import assert_problem
 
 URL = "/api/calendar/"
 FEED_URL = re.compile(r"^http://testserver/api/calendar/[0-9a-f]{64}\.ics$")

@@ -1,7 +1,8 @@
 from rest_framework.test import APITestCase
 
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import PUBLIC, assert_problem
+from testing.api import PUBLIC
+from testing.problems import assert_problem
 
 
 class PaginationTests(APITestCase):

@@ -16,7 +16,8 @@ from core.models import ActionLogEntry
 from core.signals import MailKind
 from notifications.delivery import MAX_ATTEMPTS
 from notifications.models import Notification, NotificationStatus
-from testing import ACTION_LOG_FORMS, AdminTestCase, book, column, shown_messages
+from testing.admin import ACTION_LOG_FORMS, AdminTestCase, column, shown_messages
+from testing.bookings import book
 
 CHANGELIST = "/admin/notifications/notification/"
 

@@ -17,7 +17,9 @@ from core.models import ActionLogEntry
 from core.signals import MailKind
 from notifications import outbox
 from notifications.models import Notification, NotificationStatus
-from testing import ME, PAGE_KEYS, USER_KEYS, assert_problem, book, from_iso, sign_in
+from testing.api import ME, PAGE_KEYS, USER_KEYS, from_iso, sign_in
+from testing.bookings import book
+from testing.problems import assert_problem
 
 NOTIFICATIONS = "/api/notifications/"
 NOTIFICATION_KEYS = {"id", "kind", "status", "subject", "booking", "created_at", "sent_at"}

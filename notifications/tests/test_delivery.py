@@ -21,7 +21,8 @@ from core.signals import MailKind
 from notifications import delivery
 from notifications.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from notifications.models import Notification, NotificationStatus
-from testing import book, race
+from testing.bookings import book
+from testing.races import race
 
 FAILING_BACKEND = "notifications.tests.test_delivery.FailingBackend"
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.test import SimpleTestCase
 from django.utils.timezone import now
 
-from testing import ServedApi, free_port, own_environment
+from testing.processes import ServedApi, free_port, own_environment
 
 STARTUP_SECONDS = 180
 

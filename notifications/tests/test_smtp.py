@@ -21,7 +21,8 @@ from bookings.tests.factories import make_slot
 from core.signals import MailKind
 from notifications import delivery
 from notifications.models import Notification, NotificationStatus
-from testing import book, free_port
+from testing.bookings import book
+from testing.processes import free_port
 
 
 class Mailbox:

@@ -32,7 +32,7 @@ from core.signals import MailKind
 from notifications.models import Notification, NotificationStatus
 from notifications.tasks import deliver
 from studio.celery import app as celery_app
-from testing import (
+from testing.processes import (
     PRODUCTION_KEYS,
     PROJECT,
     BackgroundProcess,

@@ -11,17 +11,9 @@ from accounts.tests.factories import PASSWORD, InstructorFactory
 from core.models import ActionLogEntry
 from sessions_app import schedules, services
 from sessions_app.models import Session, TimeSlot
-from testing import (
-    SESSIONS,
-    SESSIONS_URL,
-    admin_inputs,
-    api_client,
-    db_state,
-    existing_rows,
-    ist,
-    session_form,
-    staff_browser,
-)
+from testing.admin import SESSIONS_URL, admin_inputs, existing_rows, session_form, staff_browser
+from testing.api import SESSIONS, api_client
+from testing.timetable import db_state, ist
 
 HORIZON_DAYS = 20
 

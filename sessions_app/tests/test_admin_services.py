@@ -14,19 +14,18 @@ from core.models import ActionLogEntry
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import (
+from testing.admin import (
     SESSIONS_URL,
     SLOTS_URL,
-    book,
-    db_state,
     existing_rows,
     inline_row,
-    ist,
     session_form,
     shown_messages,
     slot_form,
     staff_browser,
 )
+from testing.bookings import book
+from testing.timetable import db_state, ist
 
 
 def log_of(obj_or_model, pk: int | None = None) -> list[tuple]:

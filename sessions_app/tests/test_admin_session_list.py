@@ -7,17 +7,11 @@ from itertools import count
 from django.utils.timezone import now
 
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import move_to_past
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    SESSIONS_URL,
-    AdminTestCase,
-    book,
-    cancel_slot,
-    column,
-    ist,
-    move_into_the_past,
-    shown,
-)
+from testing.admin import SESSIONS_URL, AdminTestCase, column, shown
+from testing.bookings import book, cancel_slot
+from testing.timetable import ist
 
 
 class SessionChangelistTests(AdminTestCase):
@@ -39,7 +33,7 @@ class SessionChangelistTests(AdminTestCase):
         book(soon)
         past = TimeSlotFactory(session=session, capacity=8)
         book(past)
-        move_into_the_past(past)
+        move_to_past(past, ago=timedelta(hours=2))
         cancelled = TimeSlotFactory(session=session, start=ist(1, 7), capacity=20)
         book(cancelled)
         cancel_slot(cancelled)
@@ -56,7 +50,7 @@ class SessionChangelistTests(AdminTestCase):
         self.assertContains(response, "Next slot (studio time)")
 
     def test_a_session_without_upcoming_slots_shows_no_next_slot_and_no_seats(self):
-        move_into_the_past(TimeSlotFactory(session__title="Old Spin"))
+        move_to_past(TimeSlotFactory(session__title="Old Spin"), ago=timedelta(hours=2))
 
         response = self.client.get(SESSIONS_URL)
 
@@ -73,12 +67,12 @@ class SessionChangelistTests(AdminTestCase):
 
     def test_changelist_filters_by_upcoming_and_past(self):
         upcoming = TimeSlotFactory().session
-        past = move_into_the_past(TimeSlotFactory()).session
+        past = move_to_past(TimeSlotFactory(), ago=timedelta(hours=2)).session
         cancelled = TimeSlotFactory()
         cancel_slot(cancelled)
         empty = SessionFactory()
         both = TimeSlotFactory().session
-        move_into_the_past(TimeSlotFactory(session=both, start=ist(5, 7)))
+        move_to_past(TimeSlotFactory(session=both, start=ist(5, 7)), ago=timedelta(hours=2))
 
         with_upcoming = self.client.get(SESSIONS_URL, {"when": "upcoming"})
         without = self.client.get(SESSIONS_URL, {"when": "past"})
@@ -132,7 +126,7 @@ class SessionChangelistTests(AdminTestCase):
             slot = TimeSlotFactory(start=now() + timedelta(days=next(days)))
             book(slot)
             TimeSlotFactory(session=slot.session, start=slot.start + timedelta(hours=3))
-            move_into_the_past(TimeSlotFactory(session=slot.session))
+            move_to_past(TimeSlotFactory(session=slot.session), ago=timedelta(hours=2))
 
         self.assert_queries_do_not_grow(SESSIONS_URL, add_session)
 

@@ -8,20 +8,12 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import move_to_past
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    ACTION_LOG_FORMS,
-    SESSIONS_URL,
-    AdminTestCase,
-    admin_inputs,
-    book,
-    book_and_cancel,
-    cancel_slot,
-    db_state,
-    ist,
-    move_into_the_past,
-)
+from testing.admin import ACTION_LOG_FORMS, SESSIONS_URL, AdminTestCase, admin_inputs
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.timetable import db_state, ist
 
 
 class SessionFormMixin:
@@ -274,7 +266,7 @@ class SessionChangeFormTests(SessionFormMixin, AdminTestCase):
 
     def test_editing_a_session_keeps_its_past_slot_exactly_as_it_was(self):
         upcoming = TimeSlotFactory(start=ist(5, 7))
-        past = move_into_the_past(TimeSlotFactory(session=upcoming.session))
+        past = move_to_past(TimeSlotFactory(session=upcoming.session), ago=timedelta(hours=2))
         book(upcoming)
 
         response = self.client.post(

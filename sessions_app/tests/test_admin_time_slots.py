@@ -12,23 +12,13 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
+from bookings.tests.factories import move_to_past
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    ACTION_LOG_FORMS,
-    SLOTS_URL,
-    AdminTestCase,
-    admin_inputs,
-    book,
-    book_and_cancel,
-    cancel_slot,
-    column,
-    db_state,
-    ist,
-    move_into_the_past,
-    race,
-    shown,
-)
+from testing.admin import ACTION_LOG_FORMS, SLOTS_URL, AdminTestCase, admin_inputs, column, shown
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.races import race
+from testing.timetable import db_state, ist
 
 
 class TimeSlotChangelistTests(AdminTestCase):
@@ -68,7 +58,7 @@ class TimeSlotChangelistTests(AdminTestCase):
         open_slot = TimeSlotFactory(capacity=2)
         full = TimeSlotFactory(capacity=1)
         book(full)
-        past = move_into_the_past(TimeSlotFactory())
+        past = move_to_past(TimeSlotFactory(), ago=timedelta(hours=2))
         cancelled = TimeSlotFactory()
         cancel_slot(cancelled)
         expected = {
@@ -273,7 +263,7 @@ class TimeSlotChangeFormTests(AdminTestCase):
         self.assertEqual(db_state(), before)
 
     def test_changing_the_capacity_of_a_past_slot_keeps_its_times(self):
-        slot = move_into_the_past(TimeSlotFactory(capacity=5))
+        slot = move_to_past(TimeSlotFactory(capacity=5), ago=timedelta(hours=2))
 
         response = self.post_change(slot, self.change_data(slot, capacity="6"))
 

@@ -18,7 +18,9 @@ from bookings.services import booking_create
 from sessions_app import cache as timetable_cache
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import PUBLIC, cancel_slot, free_port, sign_in
+from testing.api import PUBLIC, sign_in
+from testing.bookings import cancel_slot
+from testing.processes import free_port
 
 
 def signed_in(user) -> APIClient:

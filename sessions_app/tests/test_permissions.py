@@ -1,30 +1,31 @@
 """Who may call each endpoint of API.md section 3: anonymous, a client, an
 instructor who does not own the session, and the owning instructor."""
 
+from datetime import timedelta
+
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings.tests.factories import move_to_past
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
+from testing.api import (
     CREATE,
     INSTRUCTOR_LIST,
     PUBLIC,
     SESSIONS,
     SessionApiTestCase,
-    assert_problem,
-    book,
-    db_state,
     delete_url,
     detail_url,
-    ist,
     listed,
-    move_into_the_past,
     public_url,
     sign_in,
     slot_body,
     update_url,
 )
+from testing.bookings import book
+from testing.problems import assert_problem
+from testing.timetable import db_state, ist
 
 MISSING = 999_999
 WHO = ["anonymous", "client", "other instructor", "owner"]
@@ -259,7 +260,7 @@ class SessionEndpointPermissionTests(SessionApiTestCase):
                 )
 
     def test_public_detail_does_not_show_the_owner_a_session_without_upcoming_slots(self):
-        move_into_the_past(self.slot)
+        move_to_past(self.slot, ago=timedelta(hours=2))
         self.as_("owner")
 
         assert_problem(

@@ -10,21 +10,18 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.tests.factories import BookingFactory, make_slot
 from sessions_app.models import Session, TimeSlot
-from testing import (
-    IST,
-    NEW_YORK,
+from testing.api import (
     PUBLIC,
     SESSIONS,
     SessionApiTestCase,
-    assert_problem,
-    db_state,
     detail_url,
-    ist,
     public_url,
     sign_in,
     slot_body,
     update_url,
 )
+from testing.problems import assert_problem
+from testing.timetable import IST, NEW_YORK, db_state, ist
 
 RECURRENCE_KEYS = {"rrule", "start", "duration_minutes", "capacity"}
 

@@ -17,7 +17,7 @@ from accounts.tests.factories import InstructorFactory
 from sessions_app import schedules, services
 from sessions_app.models import Session
 from sessions_app.serializers import SessionCreateSerializer
-from testing import IST, NEW_YORK
+from testing.timetable import IST, NEW_YORK
 
 EST = timedelta(hours=-5)
 EDT = timedelta(hours=-4)

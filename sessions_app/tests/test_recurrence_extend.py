@@ -14,7 +14,7 @@ from core import timezones
 from core.models import ActionLogEntry
 from sessions_app import schedules, services, tasks
 from sessions_app.models import Session, TimeSlot
-from testing import IST, ist
+from testing.timetable import IST, ist
 
 DAILY = "FREQ=DAILY"
 

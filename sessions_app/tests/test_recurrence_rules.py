@@ -8,7 +8,7 @@ from django.test import SimpleTestCase
 
 from core.errors import ValidationFailedError
 from sessions_app.recurrence import occurrences, rule_read
-from testing import IST
+from testing.timetable import IST
 
 # Tuesday 5 January 2027, 07:00 on the studio's clocks (Asia/Kolkata, UTC+05:30).
 TUESDAY = datetime(2027, 1, 5, 7, 0, tzinfo=IST)

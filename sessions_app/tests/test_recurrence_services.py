@@ -14,7 +14,7 @@ from core.models import ActionLogEntry
 from sessions_app import schedules, services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.schedules import MAX_GENERATED
-from testing import IST, db_state, ist
+from testing.timetable import IST, db_state, ist
 
 DAILY = "FREQ=DAILY"
 

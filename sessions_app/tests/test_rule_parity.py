@@ -7,24 +7,19 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    SESSIONS,
+from testing.admin import (
     SESSIONS_URL,
     SLOTS_URL,
-    api_client,
-    book,
-    book_and_cancel,
-    db_state,
     existing_rows,
     inline_row,
-    ist,
-    listed_json,
     session_form,
     shown_messages,
     slot_form,
-    slot_json,
     staff_browser,
 )
+from testing.api import SESSIONS, api_client, listed, slot_body
+from testing.bookings import book, book_and_cancel
+from testing.timetable import db_state, ist
 
 
 class RuleParityTests(TestCase):
@@ -85,7 +80,7 @@ class RuleParityTests(TestCase):
         past = ist(-1, 7)
         session = TimeSlotFactory(session__instructor=self.instructor).session
 
-        api = self.api_create_refused(slot_json(past))["time_slots"][0]["start"]
+        api = self.api_create_refused(slot_body(past))["time_slots"][0]["start"]
         inline, _ = self.inline_errors(
             f"{SESSIONS_URL}add/",
             session_form(instructor=self.instructor, rows=[inline_row(0, past, ist(-1, 8), 10)]),
@@ -102,7 +97,7 @@ class RuleParityTests(TestCase):
         start, end = ist(5, 7), ist(5, 6)
         slot = TimeSlotFactory(session__instructor=self.instructor, start=ist(6, 7))
 
-        api = self.api_create_refused(slot_json(start, end))["time_slots"][0]["end"]
+        api = self.api_create_refused(slot_body(start, end))["time_slots"][0]["end"]
         inline, _ = self.inline_errors(
             f"{SESSIONS_URL}add/",
             session_form(instructor=self.instructor, rows=[inline_row(0, start, end, 10)]),
@@ -118,7 +113,7 @@ class RuleParityTests(TestCase):
     def test_two_slots_of_one_request_that_overlap_are_refused_in_the_same_words(self):
         first, second = ist(5, 7), ist(5, 7, 30)
 
-        api = self.api_create_refused(slot_json(first), slot_json(second))["time_slots"]
+        api = self.api_create_refused(slot_body(first), slot_body(second))["time_slots"]
         inline, _ = self.inline_errors(
             f"{SESSIONS_URL}add/",
             session_form(
@@ -142,7 +137,7 @@ class RuleParityTests(TestCase):
         other_session = SessionFactory(instructor=self.instructor)
         clash, clash_end = ist(5, 7, 30), ist(5, 8, 30)
 
-        api = self.api_create_refused(slot_json(clash))["time_slots"][0]["start"]
+        api = self.api_create_refused(slot_body(clash))["time_slots"][0]["start"]
         inline, _ = self.inline_errors(
             f"{SESSIONS_URL}add/",
             session_form(instructor=self.instructor, rows=[inline_row(0, clash, clash_end, 10)]),
@@ -183,7 +178,7 @@ class RuleParityTests(TestCase):
         api = self.api_conflict(
             "patch",
             f"{SESSIONS}{session.pk}/",
-            {"time_slots": [listed_json(slot, capacity=1)]},
+            {"time_slots": [listed(slot, capacity=1)]},
             "capacity_below_booked",
         )
         inline, whole = self.inline_errors(
@@ -217,7 +212,7 @@ class RuleParityTests(TestCase):
         api = self.api_conflict(
             "patch",
             f"{SESSIONS}{session.pk}/",
-            {"time_slots": [listed_json(other)]},
+            {"time_slots": [listed(other)]},
             "has_bookings",
         )
         _, whole = self.inline_errors(

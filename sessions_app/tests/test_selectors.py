@@ -11,21 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings.tests.factories import move_to_past
 from core import timezones
 from sessions_app import selectors
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    INSTRUCTOR_LIST,
-    PUBLIC,
-    SESSIONS,
-    SessionApiTestCase,
-    book,
-    detail_url,
-    ist,
-    move_into_the_past,
-    sign_in,
-)
+from testing.api import INSTRUCTOR_LIST, PUBLIC, SESSIONS, SessionApiTestCase, detail_url, sign_in
+from testing.bookings import book
+from testing.timetable import ist
 
 SLOTS_PER_SESSION = 4
 PAGE_SIZES = [5, 100]
@@ -62,7 +55,7 @@ class QueryCountTests(SessionApiTestCase):
         start = ist(2, 0) + offset
         past = TimeSlotFactory(session=session, start=start, end=start + timedelta(minutes=30))
         book(past, self.clients[0])
-        move_into_the_past(past)
+        move_to_past(past, ago=timedelta(hours=2))
         return session
 
     def count_queries(self, url: str, params: dict) -> tuple[int, dict]:

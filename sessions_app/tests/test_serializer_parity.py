@@ -25,7 +25,7 @@ from sessions_app.serializers import (
     session_render,
     slot_render,
 )
-from testing import book, wait
+from testing.bookings import book, wait
 from testing.rendering import as_json, declared_representation, request_in, slots_of_every_kind
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.test import TestCase
 
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import move_to_past
 from core.errors import (
     HasBookingsError,
     ValidationFailedError,
@@ -13,16 +14,8 @@ from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.serializers import SessionCreateSerializer
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    SessionServiceTestCase,
-    book,
-    book_and_cancel,
-    cancel_slot,
-    db_state,
-    hours_from_now,
-    move_into_the_past,
-    slot_item,
-)
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.timetable import SessionServiceTestCase, db_state, hours_from_now, slot_item
 
 
 class SessionCreateTests(SessionServiceTestCase):
@@ -212,7 +205,7 @@ class SessionDeleteTests(SessionServiceTestCase):
 
     def test_session_delete_is_refused_for_a_booking_on_a_past_slot(self):
         book(self.slot)
-        move_into_the_past(self.slot)
+        move_to_past(self.slot, ago=timedelta(hours=2))
 
         self.assert_delete_refused()
 

@@ -13,14 +13,9 @@ from core.models import ActionLogEntry
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import (
-    SESSIONS,
-    api_client,
-    book,
-    ist,
-    listed_json,
-    slot_json,
-)
+from testing.api import SESSIONS, api_client, listed, slot_body
+from testing.bookings import book
+from testing.timetable import ist
 
 
 def log_of(obj_or_model, pk: int | None = None) -> list[tuple]:
@@ -41,14 +36,14 @@ class ApiRecordsTheInstructorTests(TestCase):
     def test_creating_changing_and_deleting_through_the_api_records_the_instructor(self):
         created = self.api.post(
             SESSIONS,
-            {"title": "Yoga", "category": "yoga", "time_slots": [slot_json(ist(5, 7))]},
+            {"title": "Yoga", "category": "yoga", "time_slots": [slot_body(ist(5, 7))]},
             format="json",
         )
         session = Session.objects.get(pk=created.json()["id"])
         slot = session.time_slots.get()
         changed = self.api.patch(
             f"{SESSIONS}{session.pk}/",
-            {"title": "Slow Yoga", "time_slots": [listed_json(slot, capacity=12)]},
+            {"title": "Slow Yoga", "time_slots": [listed(slot, capacity=12)]},
             format="json",
         )
         deleted = self.api.delete(f"{SESSIONS}{session.pk}/")

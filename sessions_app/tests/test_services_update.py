@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import move_to_past
 from core.errors import (
     CapacityBelowBookedError,
     HasBookingsError,
@@ -11,16 +12,8 @@ from core.errors import (
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    SessionServiceTestCase,
-    book,
-    book_and_cancel,
-    cancel_slot,
-    db_state,
-    hours_from_now,
-    move_into_the_past,
-    slot_item,
-)
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.timetable import SessionServiceTestCase, db_state, hours_from_now, slot_item
 
 
 def listed(slot: TimeSlot, **changes) -> dict:
@@ -188,7 +181,7 @@ class SessionUpdateTests(SessionServiceTestCase):
 
     def test_session_update_keeps_an_unchanged_past_slot_in_the_list(self):
         book(self.first)
-        move_into_the_past(self.first)
+        move_to_past(self.first, ago=timedelta(hours=2))
         added = slot_item(120)
 
         self.update(
@@ -315,7 +308,7 @@ class SessionUpdateTests(SessionServiceTestCase):
 
     def test_session_update_refuses_to_delete_a_past_slot_with_a_booking(self):
         book(self.first)
-        move_into_the_past(self.first)
+        move_to_past(self.first, ago=timedelta(hours=2))
 
         self.assert_refused_without_change(HasBookingsError, time_slots=[listed(self.second)])
 

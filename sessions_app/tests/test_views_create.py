@@ -8,19 +8,18 @@ from rest_framework import status
 from accounts.tests.factories import InstructorFactory
 from sessions_app.models import Session
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import (
+from testing.api import (
     CREATE,
     SESSION_KEYS,
     SESSIONS,
     SLOT_KEYS,
     SessionApiTestCase,
-    assert_problem,
-    cancel_slot,
-    db_state,
-    ist,
     sign_in,
     slot_body,
 )
+from testing.bookings import cancel_slot
+from testing.problems import assert_problem
+from testing.timetable import db_state, ist
 
 
 class SessionCreateViewTests(SessionApiTestCase):

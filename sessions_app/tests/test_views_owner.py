@@ -1,12 +1,13 @@
 """The instructor's own sessions: the list and the detail with each slot's bookings."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings.tests.factories import move_to_past
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
+from testing.api import (
     INSTRUCTOR_LIST,
     OWNER_SLOT_KEYS,
     PAGE_KEYS,
@@ -15,15 +16,12 @@ from testing import (
     SLOT_BOOKING_KEYS,
     SLOT_KEYS,
     SessionApiTestCase,
-    assert_problem,
-    book,
-    book_and_cancel,
-    cancel_slot,
     detail_url,
-    ist,
-    move_into_the_past,
     sign_in,
 )
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.problems import assert_problem
+from testing.timetable import ist
 
 
 class InstructorListViewTests(SessionApiTestCase):
@@ -35,7 +33,7 @@ class InstructorListViewTests(SessionApiTestCase):
     def test_both_paths_list_only_the_instructors_own_sessions_past_ones_included(self):
         upcoming = TimeSlotFactory(session__instructor=self.instructor).session
         past_slot = TimeSlotFactory(session__instructor=self.instructor)
-        move_into_the_past(past_slot)
+        move_to_past(past_slot, ago=timedelta(hours=2))
         TimeSlotFactory()  # another instructor's
         for url in [INSTRUCTOR_LIST, SESSIONS]:
             with self.subTest(url=url):
@@ -64,7 +62,7 @@ class InstructorListViewTests(SessionApiTestCase):
         book(cancelled_slot)
         cancel_slot(cancelled_slot)
         book(past_slot)
-        move_into_the_past(past_slot)
+        move_to_past(past_slot, ago=timedelta(hours=2))
 
         response = self.client.get(SESSIONS)
 

@@ -5,26 +5,22 @@ from datetime import timedelta
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings.tests.factories import move_to_past
+from core.timezones import studio_today
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    NEW_YORK,
+from testing.api import (
     PAGE_KEYS,
     PUBLIC,
     SESSION_KEYS,
     SLOT_KEYS,
     SessionApiTestCase,
-    assert_problem,
-    book,
-    cancel_slot,
-    db_state,
-    hours_from_now,
-    ist,
-    move_into_the_past,
     public_url,
     sign_in,
-    studio_today,
 )
+from testing.bookings import book, cancel_slot
+from testing.problems import assert_problem
+from testing.timetable import NEW_YORK, db_state, hours_from_now, ist
 
 
 class PublicListViewTests(SessionApiTestCase):
@@ -44,11 +40,11 @@ class PublicListViewTests(SessionApiTestCase):
         session = SessionFactory()
         upcoming = TimeSlotFactory(session=session, start=ist(3, 7))
         past = TimeSlotFactory(session=session, start=ist(2, 7))
-        move_into_the_past(past)
+        move_to_past(past, ago=timedelta(hours=2))
         cancelled = TimeSlotFactory(session=session, start=ist(4, 7))
         cancel_slot(cancelled)
         only_past = TimeSlotFactory(start=ist(2, 9))
-        move_into_the_past(only_past)
+        move_to_past(only_past, ago=timedelta(hours=2))
         only_cancelled = TimeSlotFactory(start=ist(5, 7))
         cancel_slot(only_cancelled)
         SessionFactory()  # no slot at all
@@ -80,7 +76,7 @@ class PublicListViewTests(SessionApiTestCase):
 
     def test_public_list_is_ordered_by_the_next_upcoming_slot_not_a_past_one(self):
         with_past = SessionFactory()
-        move_into_the_past(TimeSlotFactory(session=with_past))
+        move_to_past(TimeSlotFactory(session=with_past), ago=timedelta(hours=2))
         TimeSlotFactory(session=with_past, start=ist(5, 7))
         other = SessionFactory()
         TimeSlotFactory(session=other, start=ist(3, 7))
@@ -296,7 +292,7 @@ class PublicDetailViewTests(SessionApiTestCase):
     def test_public_detail_shows_the_session_with_its_upcoming_slots_only(self):
         session = SessionFactory()
         past = TimeSlotFactory(session=session)
-        move_into_the_past(past)
+        move_to_past(past, ago=timedelta(hours=2))
         cancelled = TimeSlotFactory(session=session, start=ist(3, 7))
         cancel_slot(cancelled)
         later = TimeSlotFactory(session=session, start=ist(5, 7))
@@ -312,7 +308,7 @@ class PublicDetailViewTests(SessionApiTestCase):
 
     def test_public_detail_is_404_without_an_upcoming_slot(self):
         past = TimeSlotFactory()
-        move_into_the_past(past)
+        move_to_past(past, ago=timedelta(hours=2))
         cancelled = TimeSlotFactory()
         cancel_slot(cancelled)
         empty = SessionFactory()

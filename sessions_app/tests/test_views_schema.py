@@ -3,13 +3,8 @@
 from rest_framework.test import APITestCase
 
 from accounts.tests.factories import InstructorFactory
-from testing import (
-    PUBLIC,
-    SESSIONS,
-    SessionApiTestCase,
-    assert_problem,
-    sign_in,
-)
+from testing.api import PUBLIC, SESSIONS, SessionApiTestCase, sign_in
+from testing.problems import assert_problem
 
 
 class SessionSchemaTests(APITestCase):

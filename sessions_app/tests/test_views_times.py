@@ -9,22 +9,20 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import InstructorFactory
+from core.timezones import studio_today
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import (
+from testing.api import (
     INSTRUCTOR_LIST,
-    IST,
-    NEW_YORK,
     PUBLIC,
     SESSIONS,
     SessionApiTestCase,
-    assert_problem,
     detail_url,
-    ist,
     public_url,
     sign_in,
-    studio_today,
 )
+from testing.problems import assert_problem
+from testing.timetable import IST, NEW_YORK, ist
 
 
 def offset_of(zone: ZoneInfo, instant: datetime) -> str:

@@ -6,27 +6,23 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import move_to_past
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing import (
-    IST,
+from testing.api import (
     SESSION_KEYS,
     SLOT_KEYS,
     SessionApiTestCase,
-    assert_problem,
-    book,
-    book_and_cancel,
-    cancel_slot,
-    db_state,
     delete_url,
     detail_url,
-    ist,
     listed,
-    move_into_the_past,
     sign_in,
     slot_body,
     update_url,
 )
+from testing.bookings import book, book_and_cancel, cancel_slot
+from testing.problems import assert_problem
+from testing.timetable import IST, db_state, ist
 
 
 class SessionUpdateViewTests(SessionApiTestCase):
@@ -261,7 +257,7 @@ class SessionUpdateViewTests(SessionApiTestCase):
 
     def test_update_keeps_an_unchanged_past_slot_in_the_list(self):
         book(self.first)
-        move_into_the_past(self.first)
+        move_to_past(self.first, ago=timedelta(hours=2))
 
         response = self.client.patch(
             detail_url(self.session.pk),
@@ -321,7 +317,7 @@ class SessionDeleteViewTests(SessionApiTestCase):
         cases = {
             "confirmed": book,
             "cancelled": book_and_cancel,
-            "past": lambda slot: (book(slot), move_into_the_past(slot)),
+            "past": lambda slot: (book(slot), move_to_past(slot, ago=timedelta(hours=2))),
             "slot cancelled": lambda slot: (book(slot), cancel_slot(slot)),
         }
         for name, make_booking in cases.items():

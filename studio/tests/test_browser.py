@@ -30,7 +30,7 @@ from bookings.models import BookingStatus
 from bookings.tests.factories import add_slot, make_slot
 from core.env import env_bool
 from sessions_app.models import Session
-from testing import book
+from testing.bookings import book
 
 logger = logging.getLogger(__name__)
 

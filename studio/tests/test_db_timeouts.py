@@ -18,7 +18,8 @@ from bookings.tests.factories import make_slot
 from core.errors import ServiceUnavailableError
 from core.exception_handler import to_studio_error
 from sessions_app.models import TimeSlot
-from testing import SETUP, assert_problem, run
+from testing.problems import assert_problem
+from testing.processes import SETUP, run
 
 THREAD_TIMEOUT = 20
 PG_URL = "postgres://u:p@db.internal:5432/studio"

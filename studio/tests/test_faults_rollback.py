@@ -22,10 +22,8 @@ from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from sessions_app.cache import timetable_changed, timetable_version
 from sessions_app.models import Session, TimeSlot
-from testing import (
-    assert_problem,
-    book,
-)
+from testing.bookings import book
+from testing.problems import assert_problem
 
 
 class InjectedFault(Exception):

@@ -13,8 +13,9 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
+from core.timezones import studio_today
 from sessions_app.models import Session, TimeSlot
-from testing import IST, studio_today
+from testing.timetable import IST
 
 DEMO = json.loads((settings.BASE_DIR / "demodata.json").read_text())
 LIFECYCLE = DEMO["lifecycle"]

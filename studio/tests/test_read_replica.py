@@ -19,7 +19,7 @@ from accounts.tests.factories import ClientFactory
 from bookings.tests.factories import make_slot
 from core.routers import REPLICA, PublicReadsRouter, public_reads
 from sessions_app.models import Session
-from testing import (
+from testing.processes import (
     PRODUCTION_KEYS,
     PROJECT,
     SETUP,

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.test import SimpleTestCase
 
 from studio.test_runner import summary_line
-from testing import own_environment
+from testing.processes import own_environment
 
 # A few quick tests that touch no database, to run in a fresh process.
 TINY_LABEL = "studio.tests.test_runner.SummaryLineTests"

@@ -46,7 +46,7 @@ from accounts import services as account_services
 from accounts.models import Role
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.tests.factories import add_slot, make_slot
-from testing import book
+from testing.bookings import book
 
 EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "20"))
 

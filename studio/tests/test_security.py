@@ -5,7 +5,7 @@ from django.test import override_settings
 from rest_framework.test import APITestCase
 
 from accounts.tests.factories import PASSWORD, ClientFactory
-from testing import PRODUCTION_KEYS, run
+from testing.processes import PRODUCTION_KEYS, run
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

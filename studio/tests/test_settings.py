@@ -2,7 +2,7 @@
 
 from django.test import SimpleTestCase
 
-from testing import JWT_KEY, PRODUCTION_KEYS, SETUP, STRONG_KEY, run
+from testing.processes import JWT_KEY, PRODUCTION_KEYS, SETUP, STRONG_KEY, run
 
 
 class StartupTests(SimpleTestCase):

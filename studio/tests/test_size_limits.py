@@ -9,7 +9,7 @@ from accounts.models import User
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing import assert_problem
+from testing.problems import assert_problem
 
 
 def slot(days: int) -> dict:

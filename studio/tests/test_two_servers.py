@@ -25,13 +25,7 @@ from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.tests.factories import make_slot
 from sessions_app.models import TimeSlot
-from testing import (
-    PRODUCTION_KEYS,
-    ServedApi,
-    database_url,
-    free_port,
-    own_environment,
-)
+from testing.processes import PRODUCTION_KEYS, ServedApi, database_url, free_port, own_environment
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 RACERS = 40

@@ -33,7 +33,7 @@ from django.test import LiveServerTestCase
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.tests.factories import make_slot
 from sessions_app.models import Session
-from testing import PROJECT
+from testing.processes import PROJECT
 
 PACKAGE = "studio_api_client"
 CONFIG = PROJECT / "clients" / "openapi-python-client.yaml"

@@ -3,7 +3,7 @@ from unittest import mock
 from django.db import OperationalError
 from rest_framework.test import APITestCase
 
-from testing import assert_problem
+from testing.problems import assert_problem
 
 ACCOUNT_PATHS = [
     "/api/register/",
