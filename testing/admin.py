@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.formats import date_format
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD
 from sessions_app.models import Session, TimeSlot
+from testing.api import PASSWORD
 from testing.timetable import IST
 
 SESSIONS_URL = "/admin/sessions_app/session/"

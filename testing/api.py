@@ -11,8 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services as account_services
-from accounts.models import User
-from accounts.tests.factories import PASSWORD, ClientFactory
+from accounts.models import Role, User
 from bookings.models import Booking
 from sessions_app.models import TimeSlot
 from testing.problems import ProblemAssertions, assert_problem
@@ -48,6 +47,9 @@ def from_iso(value: str) -> datetime:
 
 # The account endpoints (API.md section 2).
 
+PASSWORD = "sturdy-Pass-123"
+"""The password every user the tests make signs in with (the accounts'
+factories set it too)."""
 NEW_PASSWORD = "fresh-Word-456"
 USER_KEYS = {"id", "email", "name", "role", "timezone", "email_reminders"}
 REGISTER = reverse("register")
@@ -186,7 +188,9 @@ def booking_cancel_url(booking_id: int) -> str:
 
 class BookingApiTestCase(ProblemAssertions, APITestCase):
     def setUp(self):
-        self.me = ClientFactory()
+        self.me = User.objects.create_user(
+            email="me@client.example", password=PASSWORD, name="Me", role=Role.CLIENT
+        )
         sign_in(self.client, self.me)
 
     def post_booking(self, slot_id, **extra):

@@ -7,22 +7,15 @@ what its DRF serializer declares (the schema describes the declared fields).
   `to_representation`.
 - `request_in(zone)`: a request that sees times in `zone`; `as_json(value)`:
   `value` as a JSON answer carries it.
-- `slots_of_every_kind()`: one slot of each status, each holding bookings.
 """
 
 import json
-from datetime import timedelta
 
 from django.db.models import Manager
 from django.test import RequestFactory
-from django.utils.timezone import now
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 from rest_framework.request import Request
-
-from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot, move_to_past
-from testing.bookings import book, cancel_slot, wait
 
 
 def declared_representation(serializer_class, instance, context: dict) -> object:
@@ -55,25 +48,3 @@ def request_in(zone: str | None, path: str = "/api/public/sessions/") -> Request
 
 def as_json(value) -> object:
     return json.loads(json.dumps(value))
-
-
-def slots_of_every_kind() -> list[int]:
-    """The ids of five slots, each of its own session and each holding a
-    booking: open; full with one waiting; cancelled by the studio; past; and
-    started ten minutes ago with one still waiting (shown expired)."""
-    open_slot = make_slot(capacity=3)
-    book(open_slot)
-    full = make_slot(capacity=1, start=now() + timedelta(days=2))
-    book(full)
-    wait(full, ClientFactory())
-    cancelled = make_slot(start=now() + timedelta(days=3))
-    book(cancelled)
-    cancel_slot(cancelled)
-    past = make_slot(start=now() + timedelta(days=4))
-    book(past)
-    waiter = make_slot(capacity=1, start=now() + timedelta(days=5))
-    book(waiter)
-    wait(waiter, ClientFactory())
-    move_to_past(past)
-    move_to_past(waiter, ago=timedelta(minutes=10))
-    return [open_slot.pk, full.pk, cancelled.pk, past.pk, waiter.pk]

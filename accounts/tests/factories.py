@@ -1,13 +1,13 @@
 """Factories for accounts; other apps import these for their users.
 
-Every user made here signs in with the password `PASSWORD`.
+Every user made here signs in with the password `PASSWORD`, the one
+`testing.api` signs in with.
 """
 
 import factory
 
 from accounts.models import Role, User
-
-PASSWORD = "sturdy-Pass-123"
+from testing.api import PASSWORD
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -8,9 +8,8 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Attendance, Booking, BookingStatus
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot, wait
 from testing.admin import AdminTestCase, column, shown
-from testing.bookings import book, wait
 from testing.timetable import ist
 
 CHANGELIST = "/admin/bookings/booking/"

@@ -5,11 +5,11 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.tests.factories import ClientFactory
 from bookings.models import BookingStatus
+from bookings.tests.factories import book
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
 from testing.admin import SLOTS_URL, AdminTestCase
-from testing.bookings import book
 
 BOOKINGS_URL = "/admin/bookings/booking/"
 

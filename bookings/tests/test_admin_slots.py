@@ -3,10 +3,9 @@ service, and each slot's waitlist."""
 
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, cancel_slot, make_slot, move_to_past, wait
 from sessions_app.models import TimeSlot
 from testing.admin import SLOTS_URL, AdminTestCase, shown, shown_messages
-from testing.bookings import book, cancel_slot, wait
 from testing.timetable import hours_from_now
 
 

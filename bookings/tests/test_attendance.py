@@ -10,11 +10,10 @@ from django.utils.timezone import now
 from accounts.tests.factories import InstructorFactory
 from bookings import services
 from bookings.models import Attendance, Booking, BookingStatus
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, book_and_cancel, make_slot, wait
 from core.errors import AttendanceClosedError, ValidationFailedError
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
-from testing.bookings import book, book_and_cancel, wait
 from testing.timetable import db_state
 
 

@@ -13,10 +13,9 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import idempotency, services
 from bookings.models import Booking, BookingStatus, IdempotencyKey
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from core.errors import ValidationFailedError
 from testing.api import BOOKINGS, BookingApiTestCase, sign_in
-from testing.bookings import book
 from testing.problems import assert_problem
 
 KEY = "booking-2031-01-10-evening-yoga"

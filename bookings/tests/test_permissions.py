@@ -7,10 +7,9 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from sessions_app.models import TimeSlot
 from testing.api import sign_in
-from testing.bookings import book
 from testing.problems import assert_problem
 
 BOOKINGS = "/api/bookings/"

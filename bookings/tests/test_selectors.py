@@ -9,9 +9,8 @@ from django.utils.timezone import now
 from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, make_slot, move_to_past
 from testing.api import sign_in
-from testing.bookings import book
 
 MANY = 30
 

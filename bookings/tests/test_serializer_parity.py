@@ -26,11 +26,10 @@ from bookings.serializers import (
     session_detail_render,
 )
 from bookings.services import booking_cancel
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, make_slot, move_to_past, slots_of_every_kind, wait
 from core import timezones
 from sessions_app.models import Session
-from testing.bookings import book, wait
-from testing.rendering import as_json, declared_representation, request_in, slots_of_every_kind
+from testing.rendering import as_json, declared_representation, request_in
 
 
 class BookingParityTests(TestCase):

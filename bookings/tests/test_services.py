@@ -11,7 +11,7 @@ from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
-from bookings.tests.factories import add_slot, make_slot, move_to_past
+from bookings.tests.factories import add_slot, book, make_slot, move_to_past
 from core.errors import (
     AlreadyBookedError,
     SlotCancelledError,
@@ -22,7 +22,6 @@ from core.errors import (
     ValidationFailedError,
 )
 from sessions_app.models import TimeSlot
-from testing.bookings import book
 
 
 class BookingServiceTestCase(TestCase):

@@ -8,13 +8,12 @@ from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, make_slot, move_to_past
 from core.errors import (
     CancellationClosedError,
     StudioError,
 )
 from sessions_app.models import TimeSlot
-from testing.bookings import book
 
 
 class BookingServiceTestCase(TestCase):

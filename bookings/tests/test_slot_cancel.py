@@ -6,12 +6,11 @@ from unittest import mock
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, move_to_past, wait
 from core.errors import SlotCancelledError, SlotExpiredError
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
-from testing.bookings import book, book_and_cancel, wait
 from testing.races import stale_first_read
 from testing.timetable import SessionServiceTestCase, db_state, hours_from_now
 

@@ -10,10 +10,9 @@ from rest_framework.test import APITestCase
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import Booking
-from bookings.tests.factories import add_slot, make_slot
+from bookings.tests.factories import add_slot, book, book_and_cancel, make_slot, wait
 from sessions_app.models import TimeSlot
 from testing.api import SLOT_BOOKING_KEYS, sign_in
-from testing.bookings import book, book_and_cancel, wait
 from testing.problems import assert_problem
 from testing.timetable import db_state
 

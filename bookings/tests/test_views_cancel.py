@@ -7,7 +7,7 @@ from rest_framework import status
 
 from accounts.tests.factories import ClientFactory
 from bookings.models import BookingStatus
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, make_slot, move_to_past
 from testing.api import (
     BOOKING_KEYS,
     BookingApiTestCase,
@@ -16,7 +16,6 @@ from testing.api import (
     from_iso,
     sign_in,
 )
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

@@ -9,7 +9,7 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.models import Booking, BookingStatus
 from bookings.services import time_slot_cancel
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from sessions_app.models import TimeSlot
 from testing.api import (
     BOOKING_KEYS,
@@ -20,7 +20,6 @@ from testing.api import (
     booking_cancel_url,
     from_iso,
 )
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

@@ -9,9 +9,8 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory
 from bookings.models import Booking
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, make_slot, move_to_past
 from testing.api import BOOKING_KEYS, BOOKINGS, BookingApiTestCase, booking_cancel_url, booking_url
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

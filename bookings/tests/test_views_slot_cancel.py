@@ -7,11 +7,10 @@ from rest_framework.test import APITestCase
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import BookingStatus
-from bookings.tests.factories import add_slot, make_slot, move_to_past
+from bookings.tests.factories import add_slot, book, make_slot, move_to_past, wait
 from core.models import ActionLogEntry
 from sessions_app.models import TimeSlot
 from testing.api import OWNER_SLOT_KEYS, SESSION_KEYS, sign_in
-from testing.bookings import book, wait
 from testing.problems import assert_problem
 from testing.timetable import db_state, hours_from_now
 

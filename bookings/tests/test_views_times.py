@@ -8,10 +8,9 @@ from rest_framework import status
 
 from accounts.models import User
 from bookings.models import Booking
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from sessions_app.models import TimeSlot
 from testing.api import BOOKINGS, BookingApiTestCase, booking_cancel_url, booking_url, from_iso
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

@@ -12,7 +12,7 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, make_slot, move_to_past
 from sessions_app.models import TimeSlot
 from testing.api import (
     BOOKING_KEYS,
@@ -23,7 +23,6 @@ from testing.api import (
     from_iso,
     public_url,
 )
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

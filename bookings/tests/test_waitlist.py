@@ -11,7 +11,7 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import make_slot, move_to_past
+from bookings.tests.factories import book, cancel_slot, make_slot, move_to_past
 from core.errors import (
     AlreadyBookedError,
     CancellationClosedError,
@@ -24,7 +24,6 @@ from core.errors import (
 from core.models import ActionLogEntry
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing.bookings import book, cancel_slot
 
 
 def join(slot: TimeSlot, client=None) -> Booking:

@@ -14,14 +14,13 @@ from django.utils.timezone import now
 from accounts.tests.factories import ClientFactory
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import add_slot, make_slot, move_to_past
+from bookings.tests.factories import add_slot, book, make_slot, move_to_past
 from core.errors import (
     StudioError,
 )
 from core.models import ActionLogEntry
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing.bookings import book
 from testing.races import stale_first_read
 
 

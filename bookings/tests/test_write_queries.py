@@ -12,9 +12,8 @@ from rest_framework import status
 from accounts.tests.factories import ClientFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from testing.api import BookingApiTestCase, booking_cancel_url
-from testing.bookings import book
 
 # The user, BEGIN, the client's and the slot's locks, the client's holding
 # bookings, the booking, the seat, the action log, the confirmation's outbox

@@ -11,10 +11,9 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services as booking_services
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from calendars.tests.factories import feed_path, session_calendar_path
 from sessions_app.models import Session, TimeSlot
-from testing.bookings import book
 from testing.calendars import calendar_events
 from testing.problems import assert_problem
 

@@ -9,12 +9,11 @@ from rest_framework.test import APITestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services as booking_services
-from bookings.tests.factories import add_slot, make_slot, move_to_past
+from bookings.tests.factories import add_slot, book, cancel_slot, make_slot, move_to_past, wait
 from calendars.tests.factories import feed_path
 from notifications.messages import booking_calendar
 from sessions_app import services as session_services
 from sessions_app.models import TimeSlot
-from testing.bookings import book, cancel_slot, wait
 from testing.calendars import calendar_events, to_the_second, utc_instant
 from testing.problems import assert_problem
 

@@ -6,10 +6,9 @@ from django.utils.timezone import now
 from icalendar import Calendar
 from rest_framework.test import APITestCase
 
-from bookings.tests.factories import add_slot, make_slot, move_to_past
+from bookings.tests.factories import add_slot, book, cancel_slot, make_slot, move_to_past
 from calendars.tests.factories import feed_path, session_calendar_path
 from testing.api import sign_in
-from testing.bookings import book, cancel_slot
 from testing.calendars import calendar_events, to_the_second, utc_instant
 from testing.problems import assert_problem
 

@@ -11,13 +11,12 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from core.models import ActionLogEntry
 from core.signals import MailKind
 from notifications.delivery import MAX_ATTEMPTS
 from notifications.models import Notification, NotificationStatus
 from testing.admin import ACTION_LOG_FORMS, AdminTestCase, column, shown_messages
-from testing.bookings import book
 
 CHANGELIST = "/admin/notifications/notification/"
 

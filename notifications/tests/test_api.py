@@ -12,13 +12,12 @@ from rest_framework.test import APITestCase
 
 from accounts.models import User
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from core.models import ActionLogEntry
 from core.signals import MailKind
 from notifications import outbox
 from notifications.models import Notification, NotificationStatus
 from testing.api import ME, PAGE_KEYS, USER_KEYS, from_iso, sign_in
-from testing.bookings import book
 from testing.problems import assert_problem
 
 NOTIFICATIONS = "/api/notifications/"

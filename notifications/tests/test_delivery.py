@@ -16,12 +16,11 @@ from django.test import TestCase, TransactionTestCase, override_settings
 from django.utils.timezone import now
 
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from core.signals import MailKind
 from notifications import delivery
 from notifications.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from notifications.models import Notification, NotificationStatus
-from testing.bookings import book
 from testing.races import race
 
 FAILING_BACKEND = "notifications.tests.test_delivery.FailingBackend"

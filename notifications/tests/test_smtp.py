@@ -17,11 +17,10 @@ from django.test import TestCase, override_settings
 from django.utils.timezone import now
 
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from core.signals import MailKind
 from notifications import delivery
 from notifications.models import Notification, NotificationStatus
-from testing.bookings import book
 from testing.processes import free_port
 
 

@@ -10,6 +10,7 @@ from django.test import TestCase
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
+from bookings.tests.factories import book
 from core.models import ActionLogEntry
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
@@ -24,7 +25,6 @@ from testing.admin import (
     slot_form,
     staff_browser,
 )
-from testing.bookings import book
 from testing.timetable import db_state, ist
 
 

@@ -7,10 +7,9 @@ from itertools import count
 from django.utils.timezone import now
 
 from accounts.tests.factories import InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, cancel_slot, move_to_past
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.admin import SESSIONS_URL, AdminTestCase, column, shown
-from testing.bookings import book, cancel_slot
 from testing.timetable import ist
 
 

@@ -8,11 +8,10 @@ from django.utils.timezone import now
 
 from accounts.models import User
 from accounts.tests.factories import InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, cancel_slot, move_to_past
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.admin import ACTION_LOG_FORMS, SESSIONS_URL, AdminTestCase, admin_inputs
-from testing.bookings import book, book_and_cancel, cancel_slot
 from testing.timetable import db_state, ist
 
 

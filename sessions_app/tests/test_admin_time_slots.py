@@ -12,11 +12,10 @@ from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, cancel_slot, move_to_past
 from sessions_app.models import TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.admin import ACTION_LOG_FORMS, SLOTS_URL, AdminTestCase, admin_inputs, column, shown
-from testing.bookings import book, book_and_cancel, cancel_slot
 from testing.races import race
 from testing.timetable import db_state, ist
 

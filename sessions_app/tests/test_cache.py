@@ -15,11 +15,11 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings.services import booking_create
+from bookings.tests.factories import cancel_slot
 from sessions_app import cache as timetable_cache
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.api import PUBLIC, sign_in
-from testing.bookings import cancel_slot
 from testing.processes import free_port
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, move_to_past
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.api import (
@@ -23,7 +23,6 @@ from testing.api import (
     slot_body,
     update_url,
 )
-from testing.bookings import book
 from testing.problems import assert_problem
 from testing.timetable import db_state, ist
 

@@ -5,6 +5,7 @@ from django.test import TestCase
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
+from bookings.tests.factories import book, book_and_cancel
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.admin import (
@@ -18,7 +19,6 @@ from testing.admin import (
     staff_browser,
 )
 from testing.api import SESSIONS, api_client, listed, slot_body
-from testing.bookings import book, book_and_cancel
 from testing.timetable import db_state, ist
 
 

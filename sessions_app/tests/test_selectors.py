@@ -11,13 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, move_to_past
 from core import timezones
 from sessions_app import selectors
 from sessions_app.models import Session
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.api import INSTRUCTOR_LIST, PUBLIC, SESSIONS, SessionApiTestCase, detail_url, sign_in
-from testing.bookings import book
 from testing.timetable import ist
 
 SLOTS_PER_SESSION = 4

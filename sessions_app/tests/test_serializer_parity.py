@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.utils.timezone import now
 
 from accounts.tests.factories import ClientFactory
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot, slots_of_every_kind, wait
 from core import timezones
 from sessions_app.models import Session, TimeSlot
 from sessions_app.selectors import (
@@ -25,8 +25,7 @@ from sessions_app.serializers import (
     session_render,
     slot_render,
 )
-from testing.bookings import book, wait
-from testing.rendering import as_json, declared_representation, request_in, slots_of_every_kind
+from testing.rendering import as_json, declared_representation, request_in
 
 
 class TimeSlotParityTests(TestCase):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.test import TestCase
 
 from accounts.tests.factories import InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, cancel_slot, move_to_past
 from core.errors import (
     HasBookingsError,
     ValidationFailedError,
@@ -14,7 +14,6 @@ from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.serializers import SessionCreateSerializer
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing.bookings import book, book_and_cancel, cancel_slot
 from testing.timetable import SessionServiceTestCase, db_state, hours_from_now, slot_item
 
 

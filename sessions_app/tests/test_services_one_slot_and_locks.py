@@ -8,13 +8,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import TestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
+from bookings.tests.factories import book
 from core.errors import CapacityBelowBookedError, HasBookingsError, ValidationFailedError
 from core.models import ActionLogEntry
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
 from testing.api import SESSIONS, api_client, listed, slot_body
-from testing.bookings import book
 from testing.timetable import ist
 
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from accounts.tests.factories import InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, cancel_slot, move_to_past
 from core.errors import (
     CapacityBelowBookedError,
     HasBookingsError,
@@ -12,7 +12,6 @@ from core.errors import (
 from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
-from testing.bookings import book, book_and_cancel, cancel_slot
 from testing.timetable import SessionServiceTestCase, db_state, hours_from_now, slot_item
 
 

@@ -6,6 +6,7 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import InstructorFactory
+from bookings.tests.factories import cancel_slot
 from sessions_app.models import Session
 from sessions_app.tests.factories import TimeSlotFactory
 from testing.api import (
@@ -17,7 +18,6 @@ from testing.api import (
     sign_in,
     slot_body,
 )
-from testing.bookings import cancel_slot
 from testing.problems import assert_problem
 from testing.timetable import db_state, ist
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, cancel_slot, move_to_past
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.api import (
     INSTRUCTOR_LIST,
@@ -19,7 +19,6 @@ from testing.api import (
     detail_url,
     sign_in,
 )
-from testing.bookings import book, book_and_cancel, cancel_slot
 from testing.problems import assert_problem
 from testing.timetable import ist
 

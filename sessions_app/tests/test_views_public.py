@@ -5,7 +5,7 @@ from datetime import timedelta
 from rest_framework import status
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, cancel_slot, move_to_past
 from core.timezones import studio_today
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
@@ -18,7 +18,6 @@ from testing.api import (
     public_url,
     sign_in,
 )
-from testing.bookings import book, cancel_slot
 from testing.problems import assert_problem
 from testing.timetable import NEW_YORK, db_state, hours_from_now, ist
 

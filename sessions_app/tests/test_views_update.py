@@ -6,7 +6,7 @@ from django.utils.timezone import now
 from rest_framework import status
 
 from accounts.tests.factories import InstructorFactory
-from bookings.tests.factories import move_to_past
+from bookings.tests.factories import book, book_and_cancel, cancel_slot, move_to_past
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from testing.api import (
@@ -20,7 +20,6 @@ from testing.api import (
     slot_body,
     update_url,
 )
-from testing.bookings import book, book_and_cancel, cancel_slot
 from testing.problems import assert_problem
 from testing.timetable import IST, db_state, ist
 

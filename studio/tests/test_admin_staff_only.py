@@ -11,9 +11,8 @@ from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory, UserFactory
 from bookings.models import Booking
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from sessions_app.models import Session, TimeSlot
-from testing.bookings import book
 
 
 class AdminOnlyForStaffTests(TestCase):

@@ -27,10 +27,9 @@ from playwright.sync_api import expect, sync_playwright
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
 from bookings.models import BookingStatus
-from bookings.tests.factories import add_slot, make_slot
+from bookings.tests.factories import add_slot, book, make_slot
 from core.env import env_bool
 from sessions_app.models import Session
-from testing.bookings import book
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,9 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import ClientFactory, InstructorFactory
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
-from bookings.tests.factories import make_slot
+from bookings.tests.factories import book, make_slot
 from sessions_app.cache import timetable_changed, timetable_version
 from sessions_app.models import Session, TimeSlot
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

@@ -34,7 +34,7 @@ from rest_framework.test import APITestCase
 from accounts import services as account_services
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, ClientFactory, InstructorFactory
-from bookings.tests.factories import add_slot, make_slot
+from bookings.tests.factories import add_slot, book, make_slot
 from calendars import services as calendar_services
 from sessions_app.tests.factories import SessionFactory, TimeSlotFactory
 from studio.tests.permission_matrix import (
@@ -53,7 +53,6 @@ from studio.tests.permission_matrix import (
     routes,
 )
 from testing.api import NEW_PASSWORD
-from testing.bookings import book
 from testing.problems import assert_problem
 
 

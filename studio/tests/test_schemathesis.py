@@ -45,8 +45,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts import services as account_services
 from accounts.models import Role
 from accounts.tests.factories import ClientFactory, InstructorFactory
-from bookings.tests.factories import add_slot, make_slot
-from testing.bookings import book
+from bookings.tests.factories import add_slot, book, make_slot
 
 EXAMPLES = int(os.environ.get("STUDIO_FUZZ_EXAMPLES", "20"))
 
