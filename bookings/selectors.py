@@ -1,5 +1,5 @@
-"""Reads of bookings, and of the owner's view of a session: every slot with
-its bookings and their clients.
+"""Reads of bookings, of the clients waiting on slots, and of the owner's
+view of a session: every slot with its bookings and their clients.
 
 The owner's session detail is read as rows: the session's and slots' columns
 of `sessions_app.selectors`, each slot with its `bookings`, rows of
@@ -185,3 +185,22 @@ def session_detail_get(*, session: Session) -> dict:
         for booking in bookings.order_by("created_at", "id").values(*SLOT_BOOKING_COLUMNS):
             by_id[booking["time_slot_id"]]["bookings"].append(booking)
     return row
+
+
+def waiting_clients(time_slots: QuerySet[TimeSlot] | Iterable[int]) -> list[int]:
+    """The ids of the clients waiting for a seat on `time_slots` (slots or
+    their ids), in order, read without a lock: the users a write that may
+    free seats on those slots locks, so that promotion may confirm them."""
+    if not isinstance(time_slots, QuerySet):
+        time_slots = list(time_slots)
+    return list(
+        Booking.objects.filter(time_slot__in=time_slots, status=BookingStatus.WAITLISTED)
+        .order_by("client_id")
+        .values_list("client_id", flat=True)
+        .distinct()
+    )
+
+
+def waiting_clients_received(sender, *, time_slots, **kwargs) -> list[int]:
+    """Answers `core.signals.waiting_clients_asked` from the timetable's services."""
+    return waiting_clients(time_slots)

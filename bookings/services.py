@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings.models import HOLDING, Attendance, Booking, BookingStatus
+from bookings.selectors import waiting_clients
 from core.actionlog import log_action, log_actions
 from core.errors import (
     AlreadyBookedError,
@@ -44,25 +45,6 @@ from core.locking import LockSetChanged, lock_objects, with_fresh_locks
 from core.signals import MailKind, mail_due
 from sessions_app.cache import timetable_changed
 from sessions_app.models import TimeSlot
-
-
-def waiting_clients(time_slots: QuerySet[TimeSlot] | Iterable[int]) -> list[int]:
-    """The ids of the clients waiting for a seat on `time_slots` (slots or
-    their ids), in order, read without a lock: the users a write that may
-    free seats on those slots locks, so that promotion may confirm them."""
-    if not isinstance(time_slots, QuerySet):
-        time_slots = list(time_slots)
-    return list(
-        Booking.objects.filter(time_slot__in=time_slots, status=BookingStatus.WAITLISTED)
-        .order_by("client_id")
-        .values_list("client_id", flat=True)
-        .distinct()
-    )
-
-
-def waiting_clients_received(sender, *, time_slots, **kwargs) -> list[int]:
-    """Answers `core.signals.waiting_clients_asked` from the timetable's services."""
-    return waiting_clients(time_slots)
 
 
 def cancel_before(slot: TimeSlot) -> datetime:
