@@ -151,6 +151,19 @@ def _schedule_set(session: Session, recurrence: dict[str, Any] | None) -> None:
     session.generated_until = None
 
 
+def _first_occurrences(rule: Rule, recurrence: dict[str, Any], current: datetime):
+    """The slot items of a new schedule's occurrences from its start up to the
+    horizon, and the moment they were generated up to."""
+    return occurrence_items(
+        rule,
+        start=recurrence["start"],
+        minutes=recurrence["duration_minutes"],
+        capacity=recurrence["capacity"],
+        after=None,
+        until=horizon(current),
+    )
+
+
 def schedule_start(
     session: Session,
     *,
@@ -164,14 +177,7 @@ def schedule_start(
     (locked by the caller)."""
     current = now()
     rule = check_recurrence(recurrence, current)
-    generated, until = occurrence_items(
-        rule,
-        start=recurrence["start"],
-        minutes=recurrence["duration_minutes"],
-        capacity=recurrence["capacity"],
-        after=None,
-        until=horizon(current),
-    )
+    generated, until = _first_occurrences(rule, recurrence, current)
     check_no_occurrence_clashes(instructor, generated, others=others)
     _schedule_set(session, recurrence)
     session.generated_until = until
@@ -204,14 +210,7 @@ def schedule_replace(
     replaced = [
         slot for slot in slots if slot.generated and slot.start > current and slot.pk not in booked
     ]
-    generated, until = occurrence_items(
-        rule,
-        start=recurrence["start"],
-        minutes=recurrence["duration_minutes"],
-        capacity=recurrence["capacity"],
-        after=None,
-        until=horizon(current),
-    )
+    generated, until = _first_occurrences(rule, recurrence, current)
     holding = [slot for slot in slots if slot.pk in booked and not slot.is_cancelled]
     generated = [
         item

@@ -1,10 +1,12 @@
-"""Studio time, the items of a session service's `time_slots`, and a snapshot
-of every row a timetable or booking write can change."""
+"""Studio time, the items of a session service's `time_slots`, a snapshot
+of every row a timetable or booking write can change, and an object's
+action log."""
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.test import TestCase
 from django.utils.timezone import now
 
@@ -69,3 +71,13 @@ def db_state() -> dict:
         "action_log": ActionLogEntry.objects.count(),
         "admin_log": LogEntry.objects.count(),
     }
+
+
+def log_of(obj_or_model, pk: int | None = None) -> list[tuple]:
+    """(action, actor id) of the object's action-log entries, oldest first."""
+    model = obj_or_model if pk is not None else type(obj_or_model)
+    pk = pk if pk is not None else obj_or_model.pk
+    entries = ActionLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id=pk
+    ).order_by("created_at", "id")
+    return [(entry.action, entry.actor_id) for entry in entries]

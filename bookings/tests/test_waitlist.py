@@ -5,13 +5,14 @@ from datetime import timedelta
 from unittest import mock
 
 from django.core.management import call_command
-from django.test import TestCase, override_settings
+from django.test import override_settings
 from django.utils.timezone import now
 
 from accounts.tests.factories import ClientFactory
 from bookings import selectors, services
-from bookings.models import Booking, BookingStatus
+from bookings.models import BookingStatus
 from bookings.tests.factories import book, cancel_slot, make_slot, move_to_past
+from bookings.tests.waitlists import WaitlistTestCase, join, positions
 from core.errors import (
     AlreadyBookedError,
     CancellationClosedError,
@@ -23,42 +24,6 @@ from core.errors import (
 )
 from core.models import ActionLogEntry
 from sessions_app import services as session_services
-from sessions_app.models import TimeSlot
-
-
-def join(slot: TimeSlot, client=None) -> Booking:
-    """`client` (a new one when none is given) books `slot` with the waitlist on."""
-    booking = services.booking_create(
-        client=client or ClientFactory(), time_slot_id=slot.pk, waitlist=True, by=None
-    )
-    slot.refresh_from_db()
-    return booking
-
-
-def positions(slot: TimeSlot) -> dict[int, int | None]:
-    """Booking id → waitlist position, as the API's selectors compute it."""
-    bookings = selectors.with_waitlist_positions(
-        list(Booking.objects.filter(time_slot=slot).select_related("time_slot"))
-    )
-    return {booking.pk: booking.waitlist_position for booking in bookings}
-
-
-class WaitlistTestCase(TestCase):
-    def assert_counters_exact(self, *slots: TimeSlot) -> None:
-        for slot in slots:
-            slot.refresh_from_db()
-            bookings = Booking.objects.filter(time_slot=slot)
-            self.assertEqual(slot.booked, bookings.filter(status=BookingStatus.CONFIRMED).count())
-            self.assertEqual(
-                slot.waitlisted, bookings.filter(status=BookingStatus.WAITLISTED).count()
-            )
-            self.assertLessEqual(slot.booked, slot.capacity)
-
-    def full_slot(self, capacity: int = 1, **kwargs) -> TimeSlot:
-        slot = make_slot(capacity=capacity, **kwargs)
-        for _ in range(capacity):
-            book(slot)
-        return slot
 
 
 class WaitlistJoinTests(WaitlistTestCase):

@@ -25,17 +25,7 @@ from testing.admin import (
     slot_form,
     staff_browser,
 )
-from testing.timetable import db_state, ist
-
-
-def log_of(obj_or_model, pk: int | None = None) -> list[tuple]:
-    """(action, actor id) of the object's action-log entries, oldest first."""
-    model = obj_or_model if pk is not None else type(obj_or_model)
-    pk = pk if pk is not None else obj_or_model.pk
-    entries = ActionLogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model), object_id=pk
-    ).order_by("created_at", "id")
-    return [(entry.action, entry.actor_id) for entry in entries]
+from testing.timetable import db_state, ist, log_of
 
 
 def entry(obj, action: str) -> ActionLogEntry:

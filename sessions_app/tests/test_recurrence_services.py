@@ -4,67 +4,21 @@ stopping a schedule, and the action log of each."""
 
 from datetime import datetime, timedelta
 
-from django.test import TestCase, override_settings
+from django.test import override_settings
 from django.utils.timezone import now
 
-from accounts.tests.factories import InstructorFactory
 from bookings.tests.factories import BookingFactory, add_slot, make_slot, move_to_past
 from core.errors import ValidationFailedError
 from core.models import ActionLogEntry
-from sessions_app import schedules, services
+from sessions_app import schedules
 from sessions_app.models import Session, TimeSlot
 from sessions_app.schedules import MAX_GENERATED
+from sessions_app.tests.schedule_cases import DAILY, RecurrenceServiceTestCase, actions, recurrence
 from testing.timetable import IST, db_state, ist
-
-DAILY = "FREQ=DAILY"
-
-
-def recurrence(rrule: str = DAILY, start: datetime | None = None, **extra) -> dict:
-    return {
-        "rrule": rrule,
-        "start": start or ist(1, 7),
-        "duration_minutes": 60,
-        "capacity": 12,
-        **extra,
-    }
 
 
 def studio_minute(value: datetime) -> str:
     return f"{value.astimezone(IST):%Y-%m-%dT%H:%M}"
-
-
-def actions(target, action: str) -> list[ActionLogEntry]:
-    return list(ActionLogEntry.objects.filter(object_id=target.pk, action=action).order_by("pk"))
-
-
-class RecurrenceServiceTestCase(TestCase):
-    def setUp(self):
-        self.instructor = InstructorFactory()
-
-    def create(self, rule: dict | None = None, **fields) -> Session:
-        fields.setdefault("title", "Morning Yoga")
-        fields.setdefault("category", "yoga")
-        return services.session_create(
-            instructor=self.instructor,
-            recurrence=rule or recurrence(),
-            by=self.instructor,
-            **fields,
-        )
-
-    def update(self, session: Session, **data) -> Session:
-        return services.session_update(session=session, data=data, by=self.instructor)
-
-    def starts(self, session: Session) -> list[datetime]:
-        return list(session.time_slots.order_by("start").values_list("start", flat=True))
-
-    def assert_invalid(self, raised, field: str | None) -> list[str]:
-        errors = raised.exception.errors
-        self.assertEqual(raised.exception.code, "invalid")
-        self.assertEqual(set(errors), {"recurrence"}, errors)
-        messages = errors["recurrence"] if field is None else errors["recurrence"][field]
-        self.assertTrue(messages)
-        self.assertTrue(all(isinstance(m, str) and m for m in messages), messages)
-        return messages
 
 
 @override_settings(STUDIO_SCHEDULE_HORIZON_DAYS=10)

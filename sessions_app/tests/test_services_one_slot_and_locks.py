@@ -4,7 +4,6 @@ locks each write takes."""
 
 from unittest import mock
 
-from django.contrib.contenttypes.models import ContentType
 from django.test import TestCase
 
 from accounts.tests.factories import ClientFactory, InstructorFactory
@@ -15,17 +14,7 @@ from sessions_app import services
 from sessions_app.models import Session, TimeSlot
 from sessions_app.tests.factories import TimeSlotFactory
 from testing.api import SESSIONS, api_client, listed, slot_body
-from testing.timetable import ist
-
-
-def log_of(obj_or_model, pk: int | None = None) -> list[tuple]:
-    """(action, actor id) of the object's action-log entries, oldest first."""
-    model = obj_or_model if pk is not None else type(obj_or_model)
-    pk = pk if pk is not None else obj_or_model.pk
-    entries = ActionLogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model), object_id=pk
-    ).order_by("created_at", "id")
-    return [(entry.action, entry.actor_id) for entry in entries]
+from testing.timetable import ist, log_of
 
 
 class ApiRecordsTheInstructorTests(TestCase):
